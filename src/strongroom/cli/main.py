@@ -1,0 +1,94 @@
+"""The `strongroom` command: run the server, and operator chores.
+
+`strongroom server` initializes an empty data directory on first start (root
+key, store, default account, administrator) and prints the administrator's key
+pair once, ready to paste into a shell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from strongroom.core.config import DEFAULT_PORT, DEFAULT_REGION, ServerConfig, standard_regions
+
+
+def _server_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("server", help="run the strongroom server")
+    p.add_argument("--data-dir", default="./strongroom-data", type=Path,
+                   help="where the root key and the SQLite store live (default ./strongroom-data)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    p.add_argument("--store", default=None,
+                   help="postgresql://... to use PostgreSQL; default SQLite in the data dir")
+    p.add_argument("--account-id", default=None,
+                   help="12-digit id of the default account created on first start")
+    p.add_argument("--regions", default=None,
+                   help="comma-separated regions to serve (default: every standard AWS region)")
+    p.add_argument("--default-region", default=DEFAULT_REGION,
+                   help="region printed in the first-start hints")
+    p.add_argument("--threads", type=int, default=16, help="worker threads (default 16)")
+    p.add_argument("--purge-interval", type=float, default=60.0,
+                   help="seconds between purges of secrets past their recovery window")
+    p.add_argument("--log-level", default="info")
+
+
+def config_from(args: argparse.Namespace) -> ServerConfig:
+    if args.account_id is not None and not (len(args.account_id) == 12
+                                            and args.account_id.isdigit()):
+        raise SystemExit("--account-id must be 12 digits")
+    regions = (frozenset(r.strip() for r in args.regions.split(",") if r.strip())
+               if args.regions else standard_regions())
+    return ServerConfig(
+        data_dir=args.data_dir, host=args.host, port=args.port, store=args.store,
+        account_id=args.account_id, regions=regions, default_region=args.default_region,
+        worker_threads=args.threads, purge_interval=args.purge_interval,
+    )
+
+
+def run_server(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from strongroom.server.app import StrongroomApp
+    from strongroom.server.compose import build
+
+    logging.basicConfig(level=args.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = config_from(args)
+    application = build(config)
+    endpoint = f"http://{config.host}:{config.port}"
+    if application.first_start is not None:
+        first = application.first_start
+        print(
+            f"strongroom: initialized {config.data_dir} with account {first.account_id}.\n"
+            "Administrator credentials (shown only this once; paste into your shell):\n\n"
+            f"export AWS_ENDPOINT_URL={endpoint}\n"
+            f"export AWS_ACCESS_KEY_ID={first.credentials.access_key_id}\n"
+            f"export AWS_SECRET_ACCESS_KEY={first.credentials.secret_access_key}\n"
+            f"export AWS_DEFAULT_REGION={config.default_region}\n",
+            flush=True,
+        )
+    print(f"strongroom: serving on {endpoint}", flush=True)
+    uvicorn.run(
+        StrongroomApp(application), host=config.host, port=config.port, access_log=False,
+        log_level=args.log_level, lifespan="on", http="httptools",
+        loop="uvloop" if sys.platform != "win32" else "asyncio",
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="strongroom", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    _server_parser(sub)
+    args = parser.parse_args(argv)
+    if args.command == "server":
+        return run_server(args)
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

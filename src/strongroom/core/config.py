@@ -1,0 +1,31 @@
+"""Server settings, gathered once by the CLI and handed to the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_PORT = 7733
+DEFAULT_REGION = "us-east-1"
+
+
+def standard_regions() -> frozenset[str]:
+    """The standard AWS region names (partition "aws"), as botocore knows them."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    return frozenset(session.get_available_regions("secretsmanager"))
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    store: str | None = None  # None: SQLite in the data dir; else a postgresql:// DSN
+    account_id: str | None = None
+    regions: frozenset[str] = field(default_factory=standard_regions)
+    default_region: str = DEFAULT_REGION
+    worker_threads: int = 16
+    purge_interval: float = 60.0
+    max_body_bytes: int = 1024 * 1024

@@ -1,0 +1,205 @@
+"""The one table from domain errors to AWS error codes, messages and HTTP statuses.
+
+Every error class the domain raises on purpose has a row here (a test checks);
+anything else becomes InternalFailure carrying only the request id. Texts are
+AWS's where recorded; those marked UNCONFIRMED in shared/reference stay here,
+each in one place, so they are easy to correct.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from strongroom.auth import errors as auth
+from strongroom.core import errors as core
+from strongroom.keys.service import DecryptFailed, KeyNotFound, KeyUnusable
+from strongroom.policy.errors import MalformedPolicy
+from strongroom.protocol.model import format_validation_message
+from strongroom.secrets import errors as sm
+
+
+@dataclass(frozen=True)
+class WireError:
+    code: str
+    message: str
+    status: int = 400
+
+
+NOT_FOUND = "Secrets Manager can't find the specified secret."
+MARKED_FOR_DELETION = (
+    "You can't perform this operation on the secret because it was marked for deletion."
+)
+
+# InvalidParameterException texts by reason key (facts fill the placeholders).
+INVALID_PARAMETER_TEXTS = {
+    "value_too_large": "Secret value exceeds the maximum size of {maximum} bytes.",  # UNCONFIRMED
+    "value_empty": "You must provide either SecretString or SecretBinary.",  # UNCONFIRMED
+    "window_and_force": (  # moto's text, UNCONFIRMED
+        "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays."
+    ),
+    "window_out_of_range": (  # moto's text, UNCONFIRMED
+        "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive)."
+    ),
+    "version_not_found": "Not a valid version: {version_id}",  # moto's text, UNCONFIRMED
+    "stage_not_on_remove_from": (  # UNCONFIRMED
+        "The parameter RemoveFromVersionId doesn't match the version that currently holds "
+        "the staging label {stage}."
+    ),
+    "remove_from_required": (  # moto's text, UNCONFIRMED
+        "The parameter RemoveFromVersionId can't be empty. Staging label {stage} is currently "
+        "attached to version {version_id}, so you must explicitly reference that version in "
+        "RemoveFromVersionId."
+    ),
+    "reserved_tag_key": "Tag keys beginning with aws: are reserved.",  # UNCONFIRMED
+    "both_values": "You can't specify both a binary secret value and a string secret value "
+    "in the same secret.",  # UNCONFIRMED
+    "batch_ids_xor_filters": (  # moto's text, UNCONFIRMED
+        "Either 'SecretIdList' or 'Filters' must be provided, but not both."
+    ),
+    "batch_max_results_needs_filters": (  # moto's text, UNCONFIRMED
+        "'Filters' not specified. 'Filters' must also be specified when 'MaxResults' is "
+        "provided."
+    ),
+    "policy_name_not_default": "Only the resource policy named default can be changed.",
+    "password_no_characters": (  # UNCONFIRMED
+        "You can't exclude every character type. Include at least one character type."
+    ),
+    "password_too_short": "Password length is too short based on the required types.",
+    "password_length_out_of_range": (
+        "PasswordLength must be between {minimum} and {maximum}."  # UNCONFIRMED
+    ),
+    "filter_key_unknown": "Invalid filter key: {key}",  # UNCONFIRMED
+}
+
+INVALID_REQUEST_TEXTS = {
+    "value_missing": "You must provide either SecretString or SecretBinary.",  # UNCONFIRMED
+}
+
+LIMIT_TEXTS = {
+    "versions": (  # UNCONFIRMED
+        "You have exceeded the maximum number of versions ({maximum}) for this secret. "
+        "Unlabelled versions older than 24 hours are removed automatically."
+    ),
+    "labels": "A version can have at most {maximum} staging labels.",  # UNCONFIRMED
+    "tags": "A secret can have at most {maximum} tags.",  # UNCONFIRMED
+}
+
+
+def _text(table: dict[str, str], reason: str, facts: dict[str, str]) -> str:
+    template = table.get(reason)
+    if template is None:
+        return reason
+    try:
+        return template.format(**facts)
+    except (KeyError, IndexError):
+        return template
+
+
+_Row = Callable[[Any], WireError]
+
+TABLE: dict[type[Exception], _Row] = {
+    # authentication
+    auth.MissingAuthentication: lambda e: WireError(
+        "MissingAuthenticationTokenException", "Request is missing Authentication Token"),
+    auth.IncompleteSignature: lambda e: WireError("IncompleteSignatureException", e.detail),
+    auth.InvalidSignature: lambda e: WireError("InvalidSignatureException", e.detail),
+    auth.UnrecognizedClient: lambda e: WireError(
+        "UnrecognizedClientException", "The security token included in the request is invalid."),
+    auth.ExpiredToken: lambda e: WireError(
+        "ExpiredTokenException", "The security token included in the request is expired"),
+    # request shape
+    core.ValidationFailed: lambda e: WireError(
+        "ValidationException", format_validation_message(core.ValidationErrors([e]))),
+    core.ValidationErrors: lambda e: WireError(
+        "ValidationException", format_validation_message(e)),
+    core.MalformedRequest: lambda e: WireError("SerializationException", e.detail),
+    core.UnknownOperation: lambda e: WireError(
+        "UnknownOperationException", f"Operation {e.operation} is not supported."),
+    core.NotImplementedOperation: lambda e: WireError(
+        "InvalidRequestException",
+        f"{e.operation} is not supported by this strongroom server yet."),
+    core.AccessDenied: lambda e: WireError(
+        "AccessDeniedException",
+        f"User: {e.principal_arn} is not authorized to perform: {e.action} on resource: "
+        f"{e.resource}" + (f" because {e.reason}" if e.reason else "")),
+    core.StoreUnavailable: lambda e: WireError(
+        "ServiceUnavailable", "The service is unavailable. Please try again shortly.", 503),
+    # secrets
+    sm.SecretNotFound: lambda e: WireError("ResourceNotFoundException", NOT_FOUND),
+    sm.VersionStageNotFound: lambda e: WireError(
+        "ResourceNotFoundException",
+        f"Secrets Manager can't find the specified secret value for staging label: {e.stage}"),
+    sm.VersionIdNotFound: lambda e: WireError(
+        "ResourceNotFoundException",
+        f"Secrets Manager can't find the specified secret value for VersionId: {e.version_id}"),
+    sm.PolicyNameNotFound: lambda e: WireError(
+        "ResourceNotFoundException",
+        f"Secrets Manager can't find the specified resource policy: {e.policy_name}"),
+    sm.SecretExists: lambda e: WireError(
+        "ResourceExistsException",
+        f"The operation failed because the secret {e.name} already exists."),
+    sm.TokenInUse: lambda e: WireError(
+        "ResourceExistsException",
+        f"You can't use ClientRequestToken {e.token} because that value is already in use "
+        f"for a version of secret {e.arn}."),
+    sm.NameScheduledForDeletion: lambda e: WireError(
+        "InvalidRequestException",
+        "You can't create this secret because a secret with this name is already scheduled "
+        "for deletion."),
+    sm.SecretMarkedForDeletion: lambda e: WireError("InvalidRequestException",
+                                                    MARKED_FOR_DELETION),
+    sm.SecretAlreadyMarkedDeleted: lambda e: WireError(
+        "InvalidRequestException",
+        "You tried to perform the operation on a secret that's currently marked deleted."),
+    sm.ClientRequestTokenMissing: lambda e: WireError(
+        "InvalidRequestException",
+        "You must provide a ClientRequestToken value. We recommend a UUID-type value."),
+    sm.StageNotOnVersion: lambda e: WireError(
+        "InvalidRequestException",
+        "You provided a VersionStage that is not associated to the provided VersionId."),
+    sm.OperationNotAvailable: lambda e: WireError(
+        "InvalidRequestException",
+        f"{e.operation} is not supported by this strongroom server yet."),
+    sm.InvalidName: lambda e: WireError(
+        "ValidationException",
+        "Invalid name. Must be a valid name containing alphanumeric characters, or any of the "
+        "following: -/_+=.@!"),
+    sm.InvalidParameter: lambda e: WireError(
+        "InvalidParameterException", _text(INVALID_PARAMETER_TEXTS, e.reason, e.facts)),
+    sm.InvalidRequest: lambda e: WireError(
+        "InvalidRequestException", _text(INVALID_REQUEST_TEXTS, e.reason, e.facts)),
+    sm.LimitExceeded: lambda e: WireError(
+        "LimitExceededException",
+        _text(LIMIT_TEXTS, e.limit, {"maximum": str(e.maximum)})),
+    sm.InvalidNextToken: lambda e: WireError(
+        "InvalidNextTokenException", "The NextToken value is invalid."),  # UNCONFIRMED
+    sm.PublicPolicy: lambda e: WireError(
+        "PublicPolicyException",
+        "The BlockPublicPolicy parameter is set to true, and the resource policy would grant "
+        "public access to the secret."),  # UNCONFIRMED
+    MalformedPolicy: lambda e: WireError("MalformedPolicyDocumentException", e.detail),
+    # keys
+    KeyNotFound: lambda e: WireError("AccessDeniedException", "Access to KMS is not allowed"),
+    KeyUnusable: lambda e: WireError(
+        "DecryptionFailure",
+        f"Secrets Manager can't use the KMS key {e.key_arn} because it is {e.state}."),
+    DecryptFailed: lambda e: WireError(
+        "DecryptionFailure",
+        "Secrets Manager can't decrypt the protected secret text using the provided KMS key."),
+}
+
+
+def to_wire(error: BaseException, request_id: str) -> WireError:
+    """The AWS error for `error`; unmapped errors reveal nothing but the request id."""
+    for cls in type(error).__mro__:
+        row = TABLE.get(cls)
+        if row is not None:
+            return row(error)
+    return WireError(
+        "InternalFailure",
+        f"The request processing has failed because of an unknown error. Request id: "
+        f"{request_id}",
+        500,
+    )

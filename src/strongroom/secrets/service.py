@@ -1,0 +1,597 @@
+"""The Secrets Manager service: one method per operation, in domain words.
+
+Each method resolves the secret, asks the authorizer, then does its work in one
+store transaction. It returns domain values and raises typed errors; the wire
+layer alone knows AWS field names. Secret values exist in clear only inside the
+call that needs them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+from strongroom.core.clock import Clock, start_of_day
+from strongroom.core.types import RequestContext
+from strongroom.keys.service import KeyService, ResolvedKey
+from strongroom.policy.authorizer import Authorizer, require
+from strongroom.secrets import labels as label_moves
+from strongroom.secrets.errors import (
+    ClientRequestTokenMissing,
+    InvalidParameter,
+    InvalidRequest,
+    LimitExceeded,
+    NameScheduledForDeletion,
+    SecretAlreadyMarkedDeleted,
+    SecretExists,
+    SecretMarkedForDeletion,
+    SecretNotFound,
+    StageNotOnVersion,
+    TokenInUse,
+    VersionIdNotFound,
+    VersionStageNotFound,
+)
+from strongroom.secrets.model import (
+    DEFAULT_RECOVERY_DAYS,
+    DEPRECATED_VERSION_MIN_AGE,
+    MAX_TAGS,
+    MAX_VALUE_BYTES,
+    MAX_VERSIONS,
+    SecretDescription,
+    SecretValue,
+    Stage,
+    Tag,
+    ValueKind,
+    VersionInfo,
+    VersionValue,
+    WriteResult,
+)
+from strongroom.secrets.names import new_arn, parse_secret_id, unsuffixed_arn, validate_name
+from strongroom.secrets.password import PasswordSpec, generate_password
+from strongroom.storage.base import Store, UniqueViolation
+from strongroom.storage.records import SecretRecord, VersionRecord
+from strongroom.storage.sql import Tx
+
+_ACTION = "secretsmanager:{}".format
+
+
+def _context(arn: str, version_id: str) -> dict[str, str]:
+    """The encryption context AWS binds to each version's data key."""
+    return {"SecretARN": arn, "SecretVersionId": version_id}
+
+
+class SecretsService:
+    def __init__(
+        self, store: Store, keys: KeyService, authorizer: Authorizer, clock: Clock
+    ) -> None:
+        self._store = store
+        self._keys = keys
+        self._authz = authorizer
+        self._clock = clock
+
+    @property
+    def store(self) -> Store:
+        return self._store
+
+    @property
+    def authorizer(self) -> Authorizer:
+        return self._authz
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    def authorize_any(self, ctx: RequestContext, action: str) -> None:
+        """For operations on no particular secret (IAM resource "*")."""
+        require(self._authz, ctx.principal, _ACTION(action), "*")
+
+    # --- resolving and authorizing -------------------------------------------
+
+    def _find(
+        self, tx: Tx, ctx: RequestContext, secret_id: str, *, lock: bool = False
+    ) -> SecretRecord | None:
+        ref = parse_secret_id(secret_id)
+        account = ref.account_id or ctx.principal.account_id
+        region = ref.region or ctx.region
+        if ref.arn is not None:
+            return tx.get_secret_by_arn(ref.arn, lock=lock)
+        if ref.name is None:
+            return None
+        return tx.get_secret_by_name(account, region, ref.name, lock=lock)
+
+    def resolve(
+        self,
+        tx: Tx,
+        ctx: RequestContext,
+        secret_id: str,
+        action: str,
+        conditions: Mapping[str, object] | None = None,
+        *,
+        lock: bool = False,
+    ) -> SecretRecord:
+        """Find and authorize. A caller who may not act gets AccessDenied whether or not
+        the secret exists, so existence does not leak."""
+        secret = self._find(tx, ctx, secret_id, lock=lock)
+        if secret is None:
+            ref = parse_secret_id(secret_id)
+            resource = ref.arn or unsuffixed_arn(
+                ref.region or ctx.region, ref.account_id or ctx.principal.account_id,
+                ref.name or secret_id,
+            )
+            require(self._authz, ctx.principal, _ACTION(action), resource, conditions)
+            raise SecretNotFound(secret_id)
+        facts = dict(conditions or {})
+        facts["secretsmanager:SecretId"] = secret.arn
+        facts["secretsmanager:Name"] = secret.name
+        require(self._authz, ctx.principal, _ACTION(action), secret.arn, facts)
+        return secret
+
+    @staticmethod
+    def not_deleted(secret: SecretRecord) -> None:
+        if secret.deleted_date is not None:
+            raise SecretMarkedForDeletion(secret.arn)
+
+    # --- values and versions -------------------------------------------------
+
+    def _decrypt(self, tx: Tx, secret: SecretRecord, version: VersionRecord) -> SecretValue:
+        if version.ciphertext is None or version.wrapped_key is None:
+            raise VersionIdNotFound(version.version_id)
+        plaintext = self._keys.decrypt_value(
+            tx, version.wrapped_key, version.ciphertext, _context(secret.arn, version.version_id)
+        )
+        return SecretValue(ValueKind(version.value_kind or ValueKind.STRING), plaintext)
+
+    def _sealed_version(
+        self, secret_pk: int, arn: str, version_id: str, seq: int, value: SecretValue,
+        key: ResolvedKey,
+    ) -> VersionRecord:
+        wrapped, ciphertext = self._keys.encrypt_value(key, value.data, _context(arn, version_id))
+        return VersionRecord(
+            secret_pk=secret_pk, version_id=version_id, seq=seq, created=self._clock.now(),
+            last_accessed=None, kms_key_id=key.arn, value_kind=value.kind.value,
+            wrapped_key=wrapped, ciphertext=ciphertext,
+        )
+
+    @staticmethod
+    def _check_value(value: SecretValue) -> None:
+        if len(value.data) > MAX_VALUE_BYTES:
+            raise InvalidParameter("value_too_large", maximum=str(MAX_VALUE_BYTES))
+        if not value.data:
+            raise InvalidParameter("value_empty")
+
+    def _write_labels(self, tx: Tx, pk: int, before: Mapping[str, str],
+                      after: Mapping[str, str]) -> None:
+        for stage in before:
+            if stage not in after:
+                tx.remove_stage(pk, stage)
+        for stage, version_id in after.items():
+            if before.get(stage) != version_id:
+                tx.set_stage(pk, stage, version_id)
+
+    def _make_room(self, tx: Tx, pk: int, stages: Mapping[str, str]) -> None:
+        """Keep at most MAX_VERSIONS: drop the oldest unlabelled versions older than a day."""
+        versions = tx.list_versions(pk)
+        if len(versions) < MAX_VERSIONS:
+            return
+        labelled = set(stages.values())
+        cutoff = self._clock.now() - DEPRECATED_VERSION_MIN_AGE
+        removable = [v for v in reversed(versions)
+                     if v.version_id not in labelled and v.created < cutoff]
+        excess = len(versions) - MAX_VERSIONS + 1
+        if len(removable) < excess:
+            raise LimitExceeded("versions", MAX_VERSIONS)
+        for version in removable[:excess]:
+            tx.delete_version(pk, version.version_id)
+
+    def _add_version(
+        self,
+        tx: Tx,
+        secret: SecretRecord,
+        token: str,
+        value: SecretValue,
+        stages: Sequence[str] | None,
+    ) -> tuple[str, tuple[str, ...], bool]:
+        """Store a new version (or recognise a retry). Returns (id, labels, created)."""
+        existing = tx.get_version(secret.pk, token)
+        before = tx.get_stages(secret.pk)
+        if existing is not None and existing.ciphertext is not None:
+            if self._decrypt(tx, secret, existing) != value:
+                raise TokenInUse(token, secret.arn)
+            return token, label_moves.labels_of(before, token), False
+        key = self._keys.key_in(tx, secret.account_id, secret.region, secret.kms_key_id)
+        if existing is not None:  # the value-less placeholder a rotation left: fill it
+            record = self._sealed_version(
+                secret.pk, secret.arn, token, existing.seq, value, key)
+            tx.fill_version(record)
+        else:
+            self._make_room(tx, secret.pk, before)
+            record = self._sealed_version(
+                secret.pk, secret.arn, token, tx.next_version_seq(secret.pk), value, key)
+            tx.insert_version(record)
+        if stages is None:
+            after = label_moves.promote(before, token)
+        else:
+            after = label_moves.attach(before, token, stages)
+        self._write_labels(tx, secret.pk, before, after)
+        tx.update_secret(secret.pk, last_changed=self._clock.now())
+        return token, label_moves.labels_of(after, token), True
+
+    # --- operations ----------------------------------------------------------
+
+    def create_secret(
+        self,
+        ctx: RequestContext,
+        *,
+        name: str,
+        token: str | None,
+        value: SecretValue | None,
+        description: str | None = None,
+        kms_key_id: str | None = None,
+        tags: Sequence[Tag] = (),
+        secret_type: str | None = None,
+    ) -> WriteResult:
+        validate_name(name)
+        account, region = ctx.principal.account_id, ctx.region
+        conditions: dict[str, object] = {"secretsmanager:Name": name}
+        if description is not None:
+            conditions["secretsmanager:Description"] = description
+        if kms_key_id:
+            conditions["secretsmanager:KmsKeyId"] = kms_key_id
+        if tags:
+            conditions["aws:RequestTag"] = {t.key: t.value for t in tags}
+            conditions["aws:TagKeys"] = [t.key for t in tags]
+        require(self._authz, ctx.principal, _ACTION("CreateSecret"),
+                unsuffixed_arn(region, account, name), conditions)
+        if tags:
+            require(self._authz, ctx.principal, _ACTION("TagResource"),
+                    unsuffixed_arn(region, account, name), conditions)
+        _check_tags(tags)
+        if value is not None:
+            self._check_value(value)
+            if not token:
+                raise ClientRequestTokenMissing()
+        key = self._keys.key_for_encryption(account, region, kms_key_id or None)
+        now = self._clock.now()
+        try:
+            with self._store.write() as tx:
+                existing = tx.get_secret_by_name(account, region, name, lock=True)
+                if existing is not None:
+                    return self._create_retry(tx, existing, token, value)
+                arn = new_arn(region, account, name)
+                record = SecretRecord(
+                    pk=0, account_id=account, region=region, name=name, arn=arn,
+                    description=description, kms_key_id=None if key.managed else key.arn,
+                    created=now, last_changed=now, last_accessed=None, deleted_date=None,
+                    purge_after=None, owning_service=None, primary_region=None,
+                    secret_type=secret_type or None, resource_policy=None,
+                )
+                pk = tx.insert_secret(record)
+                tx.replace_tags(pk, [(t.key, t.value) for t in _merge_tags([], tags)])
+                if value is None or token is None:
+                    return WriteResult(arn=arn, name=name)
+                version = self._sealed_version(pk, arn, token, 1, value, key)
+                tx.insert_version(version)
+                tx.set_stage(pk, Stage.CURRENT, token)
+                return WriteResult(arn=arn, name=name, version_id=token,
+                                   stages=(Stage.CURRENT.value,))
+        except UniqueViolation as exc:  # a concurrent create of the same name won
+            raise SecretExists(name) from exc
+
+    def _create_retry(
+        self, tx: Tx, existing: SecretRecord, token: str | None, value: SecretValue | None
+    ) -> WriteResult:
+        """A CreateSecret retried with its token and value succeeds; anything else collides."""
+        if existing.deleted_date is not None:
+            raise NameScheduledForDeletion(existing.name)
+        if token and value is not None:
+            version = tx.get_version(existing.pk, token)
+            if version is not None and version.ciphertext is not None \
+                    and self._decrypt(tx, existing, version) == value:
+                stages = label_moves.labels_of(tx.get_stages(existing.pk), token)
+                return WriteResult(existing.arn, existing.name, token, stages)
+        raise SecretExists(existing.name)
+
+    def get_secret_value(
+        self,
+        ctx: RequestContext,
+        secret_id: str,
+        *,
+        version_id: str | None = None,
+        version_stage: str | None = None,
+        action: str = "GetSecretValue",
+    ) -> VersionValue:
+        conditions: dict[str, object] = {}
+        if version_id:
+            conditions["secretsmanager:VersionId"] = version_id
+        if version_stage:
+            conditions["secretsmanager:VersionStage"] = version_stage
+        with self._store.read() as tx:
+            secret = self.resolve(tx, ctx, secret_id, action, conditions)
+            self.not_deleted(secret)
+            version = self._pick_version(tx, secret, version_id, version_stage)
+            value = self._decrypt(tx, secret, version)
+            stages = tx.get_stages(secret.pk)
+        self._note_access(secret, version)
+        return VersionValue(
+            arn=secret.arn, name=secret.name, version_id=version.version_id, value=value,
+            stages=label_moves.labels_of(stages, version.version_id), created=version.created,
+        )
+
+    @staticmethod
+    def _pick_version(
+        tx: Tx, secret: SecretRecord, version_id: str | None, version_stage: str | None
+    ) -> VersionRecord:
+        if version_id:
+            version = tx.get_version(secret.pk, version_id)
+            if version is None or version.ciphertext is None:
+                raise VersionIdNotFound(version_id)
+            if version_stage and tx.get_stages(secret.pk).get(version_stage) != version_id:
+                raise StageNotOnVersion(version_id, version_stage)
+            return version
+        stage = version_stage or Stage.CURRENT.value
+        version = tx.get_version_by_stage(secret.pk, stage)
+        if version is None or version.ciphertext is None:
+            raise VersionStageNotFound(stage)
+        return version
+
+    def _note_access(self, secret: SecretRecord, version: VersionRecord) -> None:
+        """LastAccessedDate is kept to the day, so at most one write per secret per day."""
+        today = start_of_day(self._clock.now())
+        if secret.last_accessed == today and version.last_accessed == today:
+            return
+        with self._store.write() as tx:
+            tx.update_secret(secret.pk, last_accessed=today)
+            tx.update_version_access(secret.pk, version.version_id, today)
+
+    def put_secret_value(
+        self,
+        ctx: RequestContext,
+        secret_id: str,
+        *,
+        token: str | None,
+        value: SecretValue | None,
+        stages: Sequence[str] | None = None,
+    ) -> WriteResult:
+        if value is None:
+            raise InvalidRequest("value_missing")
+        self._check_value(value)
+        if not token:
+            raise ClientRequestTokenMissing()
+        with self._store.write() as tx:
+            secret = self.resolve(tx, ctx, secret_id, "PutSecretValue", lock=True)
+            self.not_deleted(secret)
+            version_id, labels, _ = self._add_version(tx, secret, token, value, stages)
+        return WriteResult(secret.arn, secret.name, version_id, labels)
+
+    def update_secret(
+        self,
+        ctx: RequestContext,
+        secret_id: str,
+        *,
+        token: str | None,
+        value: SecretValue | None = None,
+        description: str | None = None,
+        kms_key_id: str | None = None,
+    ) -> WriteResult:
+        conditions: dict[str, object] = {}
+        if description is not None:
+            conditions["secretsmanager:Description"] = description
+        if kms_key_id is not None:
+            conditions["secretsmanager:KmsKeyId"] = kms_key_id
+        if value is not None:
+            self._check_value(value)
+            if not token:
+                raise ClientRequestTokenMissing()
+        new_key = None
+        if kms_key_id is not None:
+            with self._store.read() as tx:
+                found = self._find(tx, ctx, secret_id)
+            account = found.account_id if found else ctx.principal.account_id
+            region = found.region if found else ctx.region
+            new_key = self._keys.key_for_encryption(account, region, kms_key_id or None)
+        with self._store.write() as tx:
+            secret = self.resolve(tx, ctx, secret_id, "UpdateSecret", conditions, lock=True)
+            self.not_deleted(secret)
+            if description is not None:
+                tx.update_secret(secret.pk, description=description)
+            if new_key is not None:
+                secret = self._change_key(tx, secret, new_key)
+            version_id = None
+            if value is not None and token is not None:
+                if tx.get_version(secret.pk, token) is not None:
+                    raise TokenInUse(token, secret.arn)
+                version_id, _, _ = self._add_version(tx, secret, token, value, None)
+            tx.update_secret(secret.pk, last_changed=self._clock.now())
+        return WriteResult(secret.arn, secret.name, version_id)
+
+    def _change_key(self, tx: Tx, secret: SecretRecord, key: ResolvedKey) -> SecretRecord:
+        """Re-encrypt the labelled AWS versions under the new key, as AWS does."""
+        stages = tx.get_stages(secret.pk)
+        for stage in (Stage.CURRENT, Stage.PENDING, Stage.PREVIOUS):
+            version_id = stages.get(stage)
+            version = tx.get_version(secret.pk, version_id) if version_id else None
+            if version is None or version.ciphertext is None:
+                continue
+            value = self._decrypt(tx, secret, version)
+            tx.fill_version(self._sealed_version(
+                secret.pk, secret.arn, version.version_id, version.seq, value, key))
+        kms_key_id = None if key.managed else key.arn
+        tx.update_secret(secret.pk, kms_key_id=kms_key_id)
+        return replace(secret, kms_key_id=kms_key_id)
+
+    def describe_secret(self, ctx: RequestContext, secret_id: str) -> SecretDescription:
+        with self._store.read() as tx:
+            secret = self.resolve(tx, ctx, secret_id, "DescribeSecret")
+            return self._describe(tx, secret)
+
+    def _describe(self, tx: Tx, secret: SecretRecord) -> SecretDescription:
+        return describe_record(secret, tx.get_tags(secret.pk), tx.get_stages(secret.pk))
+
+    def list_secret_version_ids(
+        self, ctx: RequestContext, secret_id: str, *, include_deprecated: bool = False
+    ) -> tuple[SecretRecord, list[VersionInfo]]:
+        with self._store.read() as tx:
+            secret = self.resolve(tx, ctx, secret_id, "ListSecretVersionIds")
+            stages = tx.get_stages(secret.pk)
+            versions = tx.list_versions(secret.pk)
+        infos = []
+        for version in versions:
+            if version.ciphertext is None:
+                continue  # rotation placeholders hold no value and are not listed
+            labels = label_moves.labels_of(stages, version.version_id)
+            if not labels and not include_deprecated:
+                continue
+            infos.append(VersionInfo(
+                version_id=version.version_id, stages=labels, created=version.created,
+                last_accessed=version.last_accessed,
+                kms_key_ids=(_kms_key_label(version.kms_key_id, secret),),
+            ))
+        return secret, infos
+
+    def update_version_stage(
+        self,
+        ctx: RequestContext,
+        secret_id: str,
+        *,
+        stage: str,
+        move_to: str | None,
+        remove_from: str | None,
+    ) -> WriteResult:
+        with self._store.write() as tx:
+            secret = self.resolve(tx, ctx, secret_id, "UpdateSecretVersionStage",
+                                   {"secretsmanager:VersionStage": stage}, lock=True)
+            self.not_deleted(secret)
+            for version_id in (move_to, remove_from):
+                if version_id is not None and tx.get_version(secret.pk, version_id) is None:
+                    raise InvalidParameter("version_not_found", version_id=version_id)
+            before = tx.get_stages(secret.pk)
+            after = label_moves.move(before, stage, move_to=move_to, remove_from=remove_from)
+            self._write_labels(tx, secret.pk, before, after)
+            tx.update_secret(secret.pk, last_changed=self._clock.now())
+        return WriteResult(secret.arn, secret.name)
+
+    def delete_secret(
+        self,
+        ctx: RequestContext,
+        secret_id: str,
+        *,
+        recovery_window_days: int | None = None,
+        force: bool | None = None,
+    ) -> WriteResult:
+        if recovery_window_days is not None and force:
+            raise InvalidParameter("window_and_force")
+        if recovery_window_days is not None and not 7 <= recovery_window_days <= 30:
+            raise InvalidParameter("window_out_of_range")
+        conditions: dict[str, object] = {
+            "secretsmanager:ForceDeleteWithoutRecovery": bool(force),
+        }
+        if recovery_window_days is not None:
+            conditions["secretsmanager:RecoveryWindowInDays"] = recovery_window_days
+        now = self._clock.now()
+        with self._store.write() as tx:
+            try:
+                secret = self.resolve(tx, ctx, secret_id, "DeleteSecret", conditions, lock=True)
+            except SecretNotFound:
+                if force:  # AWS: forcing the deletion of a missing secret is not an error
+                    ref = parse_secret_id(secret_id)
+                    arn = ref.arn or unsuffixed_arn(
+                        ref.region or ctx.region, ref.account_id or ctx.principal.account_id,
+                        ref.name or secret_id)
+                    return WriteResult(arn, ref.name or secret_id, deletion_date=now)
+                raise
+            if force:
+                tx.delete_secret(secret.pk)
+                return WriteResult(secret.arn, secret.name, deletion_date=now)
+            if secret.deleted_date is not None:
+                raise SecretAlreadyMarkedDeleted(secret.arn)
+            days = recovery_window_days or DEFAULT_RECOVERY_DAYS
+            purge_after = now + days * 86400
+            tx.update_secret(secret.pk, deleted_date=now, purge_after=purge_after,
+                             last_changed=now)
+        return WriteResult(secret.arn, secret.name, deletion_date=purge_after)
+
+    def restore_secret(self, ctx: RequestContext, secret_id: str) -> WriteResult:
+        with self._store.write() as tx:
+            secret = self.resolve(tx, ctx, secret_id, "RestoreSecret", lock=True)
+            if secret.deleted_date is not None:
+                tx.update_secret(secret.pk, deleted_date=None, purge_after=None,
+                                 last_changed=self._clock.now())
+        return WriteResult(secret.arn, secret.name)
+
+    def purge_due(self, *, limit: int = 100) -> int:
+        """Delete secrets whose recovery window has ended; returns how many went."""
+        with self._store.write() as tx:
+            due = tx.secrets_due_for_purge(self._clock.now(), limit)
+            for pk in due:
+                tx.delete_secret(pk)
+        return len(due)
+
+    def get_random_password(self, ctx: RequestContext, spec: PasswordSpec) -> str:
+        self.authorize_any(ctx, "GetRandomPassword")
+        return generate_password(spec)
+
+    def tag_resource(self, ctx: RequestContext, secret_id: str, tags: Sequence[Tag]) -> None:
+        conditions: dict[str, object] = {
+            "aws:RequestTag": {t.key: t.value for t in tags},
+            "aws:TagKeys": [t.key for t in tags],
+        }
+        with self._store.write() as tx:
+            secret = self.resolve(tx, ctx, secret_id, "TagResource", conditions, lock=True)
+            self.not_deleted(secret)
+            merged = _merge_tags(tx.get_tags(secret.pk), tags)
+            _check_tags(merged)
+            tx.replace_tags(secret.pk, [(t.key, t.value) for t in merged])
+            tx.update_secret(secret.pk, last_changed=self._clock.now())
+
+    def untag_resource(
+        self, ctx: RequestContext, secret_id: str, tag_keys: Sequence[str]
+    ) -> None:
+        with self._store.write() as tx:
+            secret = self.resolve(tx, ctx, secret_id, "UntagResource",
+                                   {"aws:TagKeys": list(tag_keys)}, lock=True)
+            self.not_deleted(secret)
+            drop = set(tag_keys)
+            kept = [(k, v) for k, v in tx.get_tags(secret.pk) if k not in drop]
+            tx.replace_tags(secret.pk, kept)
+            tx.update_secret(secret.pk, last_changed=self._clock.now())
+
+
+def describe_record(
+    secret: SecretRecord, tags: Sequence[tuple[str, str]], stages: Mapping[str, str]
+) -> SecretDescription:
+    return SecretDescription(
+        arn=secret.arn, name=secret.name, description=secret.description,
+        kms_key_id=secret.kms_key_id, created=secret.created,
+        last_changed=secret.last_changed, last_accessed=secret.last_accessed,
+        deleted_date=secret.deleted_date, tags=tuple(Tag(k, v) for k, v in tags),
+        stages_by_version=label_moves.by_version(stages),
+        owning_service=secret.owning_service, primary_region=secret.primary_region,
+        secret_type=secret.secret_type,
+    )
+
+
+def _kms_key_label(kms_key_id: str | None, secret: SecretRecord) -> str:
+    """AWS reports versions under the managed key as "DefaultEncryptionKey" (recorded)."""
+    if secret.kms_key_id is None:
+        return "DefaultEncryptionKey"
+    return kms_key_id or "DefaultEncryptionKey"
+
+
+def _merge_tags(current: Sequence[tuple[str, str]], new: Sequence[Tag]) -> list[Tag]:
+    merged = dict(current)
+    for tag in new:
+        merged[tag.key] = tag.value
+    return [Tag(k, v) for k, v in merged.items()]
+
+
+def _check_tags(tags: Sequence[Tag]) -> None:
+    if len(tags) > MAX_TAGS:
+        raise LimitExceeded("tags", MAX_TAGS)
+    for tag in tags:
+        if tag.key.lower().startswith("aws:"):
+            raise InvalidParameter("reserved_tag_key", key=tag.key)
+
+
+def new_token() -> str:
+    return str(uuid.uuid4())

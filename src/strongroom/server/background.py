@@ -1,0 +1,43 @@
+"""Background work of a running server: today, purging secrets past their recovery window.
+
+Runs in one daemon thread. Purging is idempotent (a row deleted by one node is
+simply not found by another), so several nodes may run it side by side.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from strongroom.server.compose import Application
+
+log = logging.getLogger("strongroom.background")
+
+
+class Background:
+    def __init__(self, application: Application) -> None:
+        self._app = application
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="strongroom-purge", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def run_once(self) -> int:
+        return self._app.secrets.purge_due()
+
+    def _run(self) -> None:
+        interval = self._app.config.purge_interval
+        while not self._stop.wait(interval):
+            try:
+                purged = self.run_once()
+                if purged:
+                    log.info("purged %d secrets whose recovery window ended", purged)
+            except Exception:
+                log.exception("purge pass failed; will retry")

@@ -1,0 +1,118 @@
+"""The `strongroom server` command as a user runs it, and the AWS CLI against it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port
+
+BIN = Path(sys.executable).parent
+
+
+def _wait_healthy(endpoint: str, proc: subprocess.Popen) -> None:
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {proc.stdout.read() if proc.stdout else ''}")
+        try:
+            with urllib.request.urlopen(endpoint + "/health", timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("server did not become healthy")
+
+
+@pytest.fixture
+def started(tmp_path):
+    """Start `strongroom server` on an empty data dir; yield (endpoint, first output, env)."""
+    port = free_port()
+    env = dict(os.environ)
+    env.pop("STRONGROOM_ROOT_ACCESS_KEY_ID", None)
+    env.pop("STRONGROOM_ROOT_SECRET_ACCESS_KEY", None)
+    proc = subprocess.Popen(
+        [str(BIN / "strongroom"), "server", "--data-dir", str(tmp_path / "data"),
+         "--port", str(port), "--account-id", "123456789012"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    lines = []
+    while True:
+        line = proc.stdout.readline()
+        lines.append(line)
+        if "serving on" in line or not line:
+            break
+    _wait_healthy(endpoint, proc)
+    yield endpoint, "".join(lines), tmp_path / "data"
+    proc.terminate()
+    proc.wait(timeout=10)
+    proc.stdout.close()
+
+
+def _exports(text: str) -> dict[str, str]:
+    return dict(re.findall(r"^export (\w+)=(\S+)$", text, re.MULTILINE))
+
+
+def test_first_start_prints_credentials_once(started, tmp_path):
+    endpoint, output, data_dir = started
+    exports = _exports(output)
+    assert exports["AWS_ENDPOINT_URL"] == endpoint
+    assert exports["AWS_ACCESS_KEY_ID"].startswith("AKIA")
+    assert len(exports["AWS_SECRET_ACCESS_KEY"]) == 40
+    assert (data_dir / "root.key").stat().st_mode & 0o777 == 0o600
+    assert (data_dir / "strongroom.db").exists()
+
+
+def test_aws_cli_lifecycle(started):
+    _endpoint, output, _ = started
+    env = dict(os.environ, **_exports(output))
+    env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null"
+
+    def aws(*args: str) -> dict:
+        result = subprocess.run([str(BIN / "aws"), "secretsmanager", *args, "--output", "json"],
+                                env=env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout) if result.stdout.strip() else {}
+
+    created = aws("create-secret", "--name", "prod/db",
+                  "--secret-string", '{"user":"app","password":"pw"}')
+    assert ":123456789012:secret:prod/db-" in created["ARN"]
+    got = aws("get-secret-value", "--secret-id", "prod/db")
+    assert json.loads(got["SecretString"]) == {"user": "app", "password": "pw"}
+    aws("put-secret-value", "--secret-id", "prod/db", "--secret-string", "v2")
+    listed = aws("list-secrets")
+    assert [s["Name"] for s in listed["SecretList"]] == ["prod/db"]
+    aws("delete-secret", "--secret-id", "prod/db", "--force-delete-without-recovery")
+    failed = subprocess.run([str(BIN / "aws"), "secretsmanager", "get-secret-value",
+                             "--secret-id", "prod/db"], env=env, capture_output=True, text=True)
+    assert failed.returncode != 0
+    assert "ResourceNotFoundException" in failed.stderr
+
+
+def test_fixed_credentials_from_environment(tmp_path):
+    port = free_port()
+    env = dict(os.environ, STRONGROOM_ROOT_ACCESS_KEY_ID="AKIAFIXEDFIXEDFIXED1",
+               STRONGROOM_ROOT_SECRET_ACCESS_KEY="fixed-secret-key-for-automation-000000000")
+    proc = subprocess.Popen(
+        [str(BIN / "strongroom"), "server", "--data-dir", str(tmp_path / "d"),
+         "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        _wait_healthy(endpoint, proc)
+        import boto3
+
+        client = boto3.client("secretsmanager", endpoint_url=endpoint, region_name="us-east-1",
+                              aws_access_key_id="AKIAFIXEDFIXEDFIXED1",
+                              aws_secret_access_key="fixed-secret-key-for-automation-000000000")
+        assert client.list_secrets()["SecretList"] == []
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
