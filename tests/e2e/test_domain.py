@@ -98,7 +98,7 @@ def test_concurrent_writers_keep_exactly_one_current(app):
             for i in range(10):
                 app.secrets.put_secret_value(c, "race", token=str(uuid.uuid4()),
                                              value=SecretValue.of_string(f"{n}-{i}"))
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
@@ -126,7 +126,7 @@ def test_concurrent_creates_of_one_name_make_one_secret(app):
             app.secrets.create_secret(c, name="once", token=str(uuid.uuid4()),
                                       value=SecretValue.of_string("v"))
             outcomes.append("created")
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+        except Exception as exc:
             outcomes.append(type(exc).__name__)
 
     threads = [threading.Thread(target=creator) for _ in range(8)]

@@ -35,6 +35,39 @@ const client = new SecretsManagerClient({
   },
 });
 
+// Diagnostics only: keep the last raw request and response so that a failure report shows
+// exactly what went over the wire. Sits innermost (closest to the HTTP handler), reads the
+// response body once and hands the same bytes on as a Uint8Array, which the SDK's own body
+// collector accepts; the SDK's serialization, signing and deserialization are untouched.
+let lastExchange = null;
+client.middlewareStack.add(
+  (next) => async (args) => {
+    const request = args.request;
+    lastExchange = {
+      request: {
+        method: request?.method,
+        path: request?.path,
+        target: request?.headers?.["x-amz-target"],
+        body: typeof request?.body === "string" ? request.body : undefined,
+      },
+    };
+    const out = await next(args);
+    const response = out.response;
+    if (response?.body && !(response.body instanceof Uint8Array)) {
+      const chunks = [];
+      for await (const chunk of response.body) chunks.push(Buffer.from(chunk));
+      response.body = new Uint8Array(Buffer.concat(chunks));
+    }
+    lastExchange.response = {
+      statusCode: response?.statusCode,
+      headers: response?.headers,
+      body: response?.body ? Buffer.from(response.body).toString("utf8") : undefined,
+    };
+    return out;
+  },
+  { step: "deserialize", priority: "low", name: "strongroomCaptureExchange" },
+);
+
 const steps = [];
 let current = "setup";
 
@@ -214,15 +247,7 @@ function describeError(error) {
   const info = { name: error?.name, message: error?.message };
   if (error?.$metadata) info.metadata = error.$metadata;
   if (error?.$fault) info.fault = error.$fault;
-  // Set by the SDK when it could not deserialize the response.
-  if (error?.$response) {
-    info.response = {
-      statusCode: error.$response.statusCode,
-      headers: error.$response.headers,
-      body: error.$responseBodyText ?? error.$response.body?.toString?.(),
-    };
-  }
-  if (error?.$responseBodyText) info.responseBody = error.$responseBodyText;
+  if (error?.$responseBodyText) info.responseBodyText = error.$responseBodyText;
   if (error instanceof assert.AssertionError) {
     info.actual = error.actual;
     info.expected = error.expected;
@@ -235,7 +260,8 @@ try {
   console.log(JSON.stringify({ ok: true, sdkVersion: await sdkVersion(), steps }));
 } catch (error) {
   console.error(`FAILED at step ${current}`);
-  console.error(JSON.stringify(describeError(error), null, 2));
+  console.error("error:", JSON.stringify(describeError(error), null, 2));
+  console.error("last request/response on the wire:", JSON.stringify(lastExchange, null, 2));
   if (error?.stack) console.error(error.stack);
   console.log(JSON.stringify({ ok: false, failedStep: current, steps, error: error?.name }));
   process.exitCode = 1;
