@@ -40,6 +40,10 @@ const client = new SecretsManagerClient({
 // response body once and hands the same bytes on as a Uint8Array, which the SDK's own body
 // collector accepts; the SDK's serialization, signing and deserialization are untouched.
 let lastExchange = null;
+function requestBodyText(body) {
+  if (body instanceof Uint8Array) return new TextDecoder().decode(body);
+  return typeof body === "string" ? body : `(${typeof body})`;
+}
 client.middlewareStack.add(
   (next) => async (args) => {
     const request = args.request;
@@ -48,7 +52,7 @@ client.middlewareStack.add(
         method: request?.method,
         path: request?.path,
         target: request?.headers?.["x-amz-target"],
-        body: typeof request?.body === "string" ? request.body : undefined,
+        body: requestBodyText(request?.body),
       },
     };
     const out = await next(args);
