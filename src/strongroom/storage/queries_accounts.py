@@ -7,7 +7,6 @@ from strongroom.storage.records import AccessKeyRecord, AccountRecord, UserRecor
 
 
 class AccountQueries(QueryBase):
-
     def insert_account(self, account: AccountRecord) -> None:
         self._run(
             "INSERT INTO accounts (account_id, created) VALUES (?, ?)",
@@ -15,8 +14,9 @@ class AccountQueries(QueryBase):
         )
 
     def get_account(self, account_id: str) -> AccountRecord | None:
-        row = self._one("SELECT account_id, created FROM accounts WHERE account_id = ?",
-                        (account_id,))
+        row = self._one(
+            "SELECT account_id, created FROM accounts WHERE account_id = ?", (account_id,)
+        )
         return AccountRecord(*row) if row else None
 
     def list_accounts(self) -> list[AccountRecord]:
@@ -27,8 +27,14 @@ class AccountQueries(QueryBase):
         self._run(
             "INSERT INTO users (account_id, user_name, user_id, arn, created, is_admin) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (user.account_id, user.user_name, user.user_id, user.arn, user.created,
-             int(user.is_admin)),
+            (
+                user.account_id,
+                user.user_name,
+                user.user_id,
+                user.arn,
+                user.created,
+                int(user.is_admin),
+            ),
         )
 
     def get_user(self, account_id: str, user_name: str) -> UserRecord | None:
@@ -45,8 +51,14 @@ class AccountQueries(QueryBase):
         self._run(
             "INSERT INTO access_keys (access_key_id, account_id, user_name, secret_wrapped, "
             "status, created) VALUES (?, ?, ?, ?, ?, ?)",
-            (key.access_key_id, key.account_id, key.user_name, key.secret_wrapped,
-             key.status, key.created),
+            (
+                key.access_key_id,
+                key.account_id,
+                key.user_name,
+                key.secret_wrapped,
+                key.status,
+                key.created,
+            ),
         )
 
     def get_access_key(self, access_key_id: str) -> AccessKeyRecord | None:
@@ -58,4 +70,3 @@ class AccountQueries(QueryBase):
         if row is None:
             return None
         return AccessKeyRecord(row[0], row[1], row[2], bytes(row[3]), row[4], row[5])
-

@@ -33,4 +33,3 @@ class QueryBase:
     def _run(self, sql: str, params: Sequence[Any] = ()) -> int:
         cursor = self._execute(sql, params)
         return int(cursor.rowcount)
-

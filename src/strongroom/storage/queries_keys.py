@@ -14,12 +14,20 @@ _KEY_COLUMNS = (
 
 
 class KeyQueries(QueryBase):
-
     def insert_key(self, key: KeyRecord) -> None:
         self._run(
             f"INSERT INTO kms_keys ({_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (key.key_id, key.account_id, key.region, key.arn, key.material_wrapped, key.state,
-             key.description, int(key.managed), key.created),
+            (
+                key.key_id,
+                key.account_id,
+                key.region,
+                key.arn,
+                key.material_wrapped,
+                key.state,
+                key.description,
+                int(key.managed),
+                key.created,
+            ),
         )
 
     def get_key(self, key_id: str) -> KeyRecord | None:
@@ -41,6 +49,6 @@ class KeyQueries(QueryBase):
 
 
 def _key(row: Sequence[Any]) -> KeyRecord:
-    return KeyRecord(row[0], row[1], row[2], row[3], bytes(row[4]), row[5], row[6],
-                     bool(row[7]), row[8])
-
+    return KeyRecord(
+        row[0], row[1], row[2], row[3], bytes(row[4]), row[5], row[6], bool(row[7]), row[8]
+    )

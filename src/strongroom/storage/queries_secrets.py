@@ -17,21 +17,27 @@ _VERSION_COLUMNS = (
     "secret_pk, version_id, seq, created, last_accessed, kms_key_id, value_kind, wrapped_key, "
     "ciphertext"
 )
+
+
 def _secret(row: Sequence[Any]) -> SecretRecord:
     return SecretRecord(*row)
 
 
 def _version(row: Sequence[Any]) -> VersionRecord:
     return VersionRecord(
-        row[0], row[1], row[2], row[3], row[4], row[5], row[6],
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        row[6],
         bytes(row[7]) if row[7] is not None else None,
         bytes(row[8]) if row[8] is not None else None,
     )
 
 
-
 class SecretQueries(QueryBase):
-
     def insert_secret(self, s: SecretRecord) -> int:
         """Insert and return the new primary key (the record's `pk` is ignored)."""
         sql = (
@@ -40,9 +46,23 @@ class SecretQueries(QueryBase):
             "primary_region, secret_type, resource_policy) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
-        params = (s.account_id, s.region, s.name, s.arn, s.description, s.kms_key_id, s.created,
-                  s.last_changed, s.last_accessed, s.deleted_date, s.purge_after,
-                  s.owning_service, s.primary_region, s.secret_type, s.resource_policy)
+        params = (
+            s.account_id,
+            s.region,
+            s.name,
+            s.arn,
+            s.description,
+            s.kms_key_id,
+            s.created,
+            s.last_changed,
+            s.last_accessed,
+            s.deleted_date,
+            s.purge_after,
+            s.owning_service,
+            s.primary_region,
+            s.secret_type,
+            s.resource_policy,
+        )
         if self._returning:
             row = self._execute(sql + " RETURNING pk", params).fetchone()
             return int(row[0])
@@ -78,8 +98,14 @@ class SecretQueries(QueryBase):
     def update_secret(self, pk: int, **fields: Any) -> None:
         """Set the named columns; names come from code, never from requests."""
         allowed = {
-            "description", "kms_key_id", "last_changed", "last_accessed", "deleted_date",
-            "purge_after", "resource_policy", "secret_type",
+            "description",
+            "kms_key_id",
+            "last_changed",
+            "last_accessed",
+            "deleted_date",
+            "purge_after",
+            "resource_policy",
+            "secret_type",
         }
         unknown = set(fields) - allowed
         if unknown:
@@ -114,7 +140,7 @@ class SecretQueries(QueryBase):
         wanted = list(pks)
         result: dict[int, list[tuple[str, str]]] = {pk: [] for pk in wanted}
         for chunk_start in range(0, len(wanted), 500):
-            chunk = wanted[chunk_start:chunk_start + 500]
+            chunk = wanted[chunk_start : chunk_start + 500]
             marks = ", ".join("?" for _ in chunk)
             rows = self._rows(
                 f"SELECT secret_pk, tag_key, tag_value FROM secret_tags "
@@ -139,8 +165,17 @@ class SecretQueries(QueryBase):
     def insert_version(self, v: VersionRecord) -> None:
         self._run(
             f"INSERT INTO secret_versions ({_VERSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (v.secret_pk, v.version_id, v.seq, v.created, v.last_accessed, v.kms_key_id,
-             v.value_kind, v.wrapped_key, v.ciphertext),
+            (
+                v.secret_pk,
+                v.version_id,
+                v.seq,
+                v.created,
+                v.last_accessed,
+                v.kms_key_id,
+                v.value_kind,
+                v.wrapped_key,
+                v.ciphertext,
+            ),
         )
 
     def fill_version(self, v: VersionRecord) -> None:
@@ -171,8 +206,7 @@ class SecretQueries(QueryBase):
 
     def list_versions(self, pk: int) -> list[VersionRecord]:
         rows = self._rows(
-            f"SELECT {_VERSION_COLUMNS} FROM secret_versions WHERE secret_pk = ? "
-            "ORDER BY seq DESC",
+            f"SELECT {_VERSION_COLUMNS} FROM secret_versions WHERE secret_pk = ? ORDER BY seq DESC",
             (pk,),
         )
         return [_version(r) for r in rows]
@@ -182,10 +216,12 @@ class SecretQueries(QueryBase):
         return 1 if row is None or row[0] is None else int(row[0]) + 1
 
     def delete_version(self, pk: int, version_id: str) -> None:
-        self._run("DELETE FROM secret_stages WHERE secret_pk = ? AND version_id = ?",
-                  (pk, version_id))
-        self._run("DELETE FROM secret_versions WHERE secret_pk = ? AND version_id = ?",
-                  (pk, version_id))
+        self._run(
+            "DELETE FROM secret_stages WHERE secret_pk = ? AND version_id = ?", (pk, version_id)
+        )
+        self._run(
+            "DELETE FROM secret_versions WHERE secret_pk = ? AND version_id = ?", (pk, version_id)
+        )
 
     def update_version_access(self, pk: int, version_id: str, day: float) -> None:
         self._run(
@@ -202,7 +238,7 @@ class SecretQueries(QueryBase):
         wanted = list(pks)
         result: dict[int, dict[str, str]] = {pk: {} for pk in wanted}
         for chunk_start in range(0, len(wanted), 500):
-            chunk = wanted[chunk_start:chunk_start + 500]
+            chunk = wanted[chunk_start : chunk_start + 500]
             marks = ", ".join("?" for _ in chunk)
             rows = self._rows(
                 f"SELECT secret_pk, stage, version_id FROM secret_stages "
@@ -222,4 +258,3 @@ class SecretQueries(QueryBase):
 
     def remove_stage(self, pk: int, stage: str) -> None:
         self._run("DELETE FROM secret_stages WHERE secret_pk = ? AND stage = ?", (pk, stage))
-
