@@ -116,3 +116,34 @@ def test_fixed_credentials_from_environment(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_operator_creates_a_second_account(started):
+    """`strongroom account create` makes an account whose administrator sees only its own."""
+    import boto3
+
+    endpoint, output, data_dir = started
+    first = _exports(output)
+    result = subprocess.run(
+        [str(BIN / "strongroom"), "account", "create", "--data-dir", str(data_dir),
+         "--account-id", "210987654321"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    second = _exports(result.stdout)
+
+    def client(creds: dict[str, str]):
+        return boto3.client("secretsmanager", endpoint_url=endpoint, region_name="us-east-1",
+                            aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+                            aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"])
+
+    client(first).create_secret(Name="first-only", SecretString="v")
+    arn = client(second).create_secret(Name="second", SecretString="w")["ARN"]
+    assert ":210987654321:" in arn
+    assert [s["Name"] for s in client(second).list_secrets()["SecretList"]] == ["second"]
+    listed = subprocess.run(
+        [str(BIN / "strongroom"), "account", "list", "--data-dir", str(data_dir)],
+        capture_output=True, text=True, timeout=60)
+    assert set(listed.stdout.split()) == {"123456789012", "210987654321"}
+    again = subprocess.run(
+        [str(BIN / "strongroom"), "account", "create", "--data-dir", str(data_dir),
+         "--account-id", "210987654321"], capture_output=True, text=True, timeout=60)
+    assert again.returncode == 1

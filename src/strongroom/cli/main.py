@@ -79,13 +79,72 @@ def run_server(args: argparse.Namespace) -> int:
     return 0
 
 
+def _account_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("account", help="operator commands for accounts")
+    actions = p.add_subparsers(dest="action", required=True)
+    for name, text in (("create", "create an account with its own administrator"),
+                       ("list", "list the accounts of this deployment")):
+        a = actions.add_parser(name, help=text)
+        a.add_argument("--data-dir", default="./strongroom-data", type=Path,
+                       help="the server's data directory (holds the root key)")
+        a.add_argument("--store", default=None, help="the server's --store, if it has one")
+        if name == "create":
+            a.add_argument("--account-id", default=None, help="12 digits (default: generated)")
+
+
+def run_account(args: argparse.Namespace) -> int:
+    from strongroom.auth.identity import Identities, new_account_id
+    from strongroom.core.clock import SystemClock
+    from strongroom.keys.rootkey import RootKey, RootKeyError
+    from strongroom.server.compose import ROOT_KEY_FILE, open_store
+
+    key_file = args.data_dir / ROOT_KEY_FILE
+    if not key_file.exists():
+        print(f"strongroom: {args.data_dir} is not initialized; start the server once first",
+              file=sys.stderr)
+        return 1
+    try:
+        root = RootKey.load(key_file)
+    except RootKeyError as exc:
+        print(f"strongroom: {exc}", file=sys.stderr)
+        return 1
+    config = ServerConfig(data_dir=args.data_dir, store=args.store, regions=frozenset())
+    store = open_store(config)
+    try:
+        identities = Identities(store, root, SystemClock())
+        if args.action == "list":
+            for account_id in identities.accounts():
+                print(account_id)
+            return 0
+        account_id = args.account_id or new_account_id()
+        if not (len(account_id) == 12 and account_id.isdigit()):
+            print("strongroom: --account-id must be 12 digits", file=sys.stderr)
+            return 2
+        if identities.account_exists(account_id):
+            print(f"strongroom: account {account_id} already exists", file=sys.stderr)
+            return 1
+        credentials = identities.create_account(account_id)
+    finally:
+        store.close()
+    print(
+        f"strongroom: created account {account_id}.\n"
+        "Administrator credentials (shown only this once):\n\n"
+        f"export AWS_ACCESS_KEY_ID={credentials.access_key_id}\n"
+        f"export AWS_SECRET_ACCESS_KEY={credentials.secret_access_key}\n"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="strongroom", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _server_parser(sub)
+    _account_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "server":
         return run_server(args)
+    if args.command == "account":
+        return run_account(args)
     parser.error(f"unknown command {args.command}")
     return 2
 
