@@ -1,27 +1,36 @@
 """Accounts, administrators and their access keys: creation and lookup.
 
 Secret access keys are stored wrapped by the root key and unwrapped only to
-verify a signature. The IAM service (its own piece of work) will add users,
-roles and policies on these same tables.
+verify a signature. The IAM service (`strongroom.iam`) manages users, keys,
+roles and policies on these same tables; a new account's administrator gets
+the AdministratorAccess managed policy attached, as in a fresh AWS account.
 """
 
 from __future__ import annotations
 
 import secrets as random_source
-import string
 from dataclasses import dataclass
 
 from strongroom.auth.errors import UnrecognizedClient
 from strongroom.core.clock import Clock
 from strongroom.core.types import Principal
+from strongroom.iam.managed import ADMINISTRATOR_ACCESS
+from strongroom.iam.names import (
+    USER_PREFIX,
+    access_key_purpose,
+    iam_arn,
+    new_access_key_id,
+    new_secret_access_key,
+    new_unique_id,
+)
 from strongroom.keys.crypto import CiphertextInvalid
 from strongroom.keys.rootkey import RootKey
 from strongroom.storage.base import Store
 from strongroom.storage.records import AccessKeyRecord, AccountRecord, UserRecord
 
 ADMIN_USER = "admin"
-_ID_ALPHABET = string.ascii_uppercase + string.digits
-_SECRET_ALPHABET = string.ascii_letters + string.digits + "+/"
+__all__ = ["ADMIN_USER", "Credentials", "Identities", "new_access_key_id", "new_account_id",
+           "new_secret_access_key"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -33,20 +42,8 @@ class Credentials:
         return f"Credentials({self.access_key_id!r}, <secret redacted>)"
 
 
-def new_access_key_id(prefix: str = "AKIA") -> str:
-    return prefix + "".join(random_source.choice(_ID_ALPHABET) for _ in range(16))
-
-
-def new_secret_access_key() -> str:
-    return "".join(random_source.choice(_SECRET_ALPHABET) for _ in range(40))
-
-
 def new_account_id() -> str:
     return str(random_source.randbelow(9 * 10**11) + 10**11)
-
-
-def _purpose(access_key_id: str) -> str:
-    return f"access-key:{access_key_id}"
 
 
 class Identities:
@@ -71,20 +68,22 @@ class Identities:
             raise ValueError("an account id is 12 digits")
         credentials = credentials or Credentials(new_access_key_id(), new_secret_access_key())
         now = self._clock.now()
+        admin = UserRecord(
+            account_id=account_id, user_name=ADMIN_USER, user_id=new_unique_id(USER_PREFIX),
+            arn=iam_arn(account_id, "user", "/", ADMIN_USER), created=now, is_admin=True,
+        )
         with self._store.write() as tx:
             tx.insert_account(AccountRecord(account_id, now))
-            tx.insert_user(UserRecord(
-                account_id=account_id, user_name=ADMIN_USER,
-                user_id="AIDA" + "".join(random_source.choice(_ID_ALPHABET) for _ in range(17)),
-                arn=f"arn:aws:iam::{account_id}:user/{ADMIN_USER}", created=now, is_admin=True,
-            ))
+            tx.bump_generation(account_id)
+            tx.insert_user(admin)
             tx.insert_access_key(AccessKeyRecord(
                 access_key_id=credentials.access_key_id, account_id=account_id,
                 user_name=ADMIN_USER,
-                secret_wrapped=self._root.wrap(
-                    credentials.secret_access_key.encode(), _purpose(credentials.access_key_id)),
+                secret_wrapped=self._root.wrap(credentials.secret_access_key.encode(),
+                                               access_key_purpose(credentials.access_key_id)),
                 status="Active", created=now,
             ))
+            tx.attach_policy(account_id, admin.user_id, ADMINISTRATOR_ACCESS.arn)
         return credentials
 
     def lookup(self, access_key_id: str) -> tuple[Principal, str]:
@@ -95,7 +94,8 @@ class Identities:
         if key is None or user is None or key.status != "Active":
             raise UnrecognizedClient()
         try:
-            secret = self._root.unwrap(key.secret_wrapped, _purpose(access_key_id)).decode()
+            purpose = access_key_purpose(access_key_id)
+            secret = self._root.unwrap(key.secret_wrapped, purpose).decode()
         except CiphertextInvalid as exc:
             raise UnrecognizedClient() from exc
         principal = Principal(

@@ -13,6 +13,7 @@ from strongroom.auth.authenticator import Authenticator
 from strongroom.auth.identity import Credentials, Identities, new_account_id
 from strongroom.core.clock import Clock, SystemClock
 from strongroom.core.config import ServerConfig
+from strongroom.iam.service import IamService
 from strongroom.keys.rootkey import RootKey
 from strongroom.keys.service import KeyService
 from strongroom.policy.authorizer import AdministratorsOnly, Authorizer
@@ -38,6 +39,7 @@ class Application:
     secrets: SecretsService
     json11: Json11Protocol
     first_start: FirstStart | None
+    iam: IamService
 
 
 @dataclass(frozen=True)
@@ -67,16 +69,19 @@ def build(config: ServerConfig, *, clock: Clock | None = None,
     config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     root, _ = RootKey.load_or_create(config.data_dir / ROOT_KEY_FILE)
     store = open_store(config)
+    authorizer = authorizer or AdministratorsOnly()
     identities = Identities(store, root, clock)
+    iam = IamService(store, root, clock, authorizer)
+    iam.seed_managed_policies()  # before the first account, whose admin attaches one
     first = _first_start(identities, config)
     keys = KeyService(store, root, clock)
-    secrets = SecretsService(store, keys, authorizer or AdministratorsOnly(), clock)
+    secrets = SecretsService(store, keys, authorizer, clock)
     api = secretsmanager.SecretsApi(secrets, SecretsReader(secrets), ResourcePolicies(secrets))
     json11 = Json11Protocol(
         [JsonService(ServiceModel.load("secretsmanager"), secretsmanager.OPERATIONS, api)],
         Authenticator(identities, clock, config.regions),
     )
-    return Application(config, store, identities, secrets, json11, first)
+    return Application(config, store, identities, secrets, json11, first, iam)
 
 
 def _first_start(identities: Identities, config: ServerConfig) -> FirstStart | None:

@@ -1,18 +1,19 @@
 """Every SQL statement strongroom runs, written once for both dialects.
 
 `Tx` is one open transaction: the union of the query mixins, one per area
-(accounts, keys, secrets). A new area adds its own `queries_*.py` module and a
+(accounts, keys, secrets, iam). A new area adds its own `queries_*.py` module and a
 base here. `Tx` neither commits nor decides policy.
 """
 
 from __future__ import annotations
 
 from strongroom.storage.queries_accounts import AccountQueries
+from strongroom.storage.queries_iam import IamQueries
 from strongroom.storage.queries_keys import KeyQueries
 from strongroom.storage.queries_secrets import SecretQueries
 
 
-class Tx(AccountQueries, KeyQueries, SecretQueries):
+class Tx(AccountQueries, KeyQueries, SecretQueries, IamQueries):
     """One open transaction with every query strongroom runs."""
 
 
