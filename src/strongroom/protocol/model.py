@@ -1228,6 +1228,8 @@ class ServiceModel:
         self.api_version: str = metadata.get("apiVersion", "")
         self.target_prefix: str = metadata.get("targetPrefix", "")
         self.signing_name: str = metadata.get("signingName") or metadata["endpointPrefix"]
+        self.definition: Mapping[str, Any] = model
+        """The raw service-2.json document, for protocols that walk shapes themselves."""
         operations = model["operations"]
         self.operation_names: frozenset[str] = frozenset(operations)
         compiler = _Compiler(model["shapes"])
@@ -1271,6 +1273,26 @@ class ServiceModel:
             params: dict[str, Any] = check(data, "", "", errors)
         except RecursionError:  # only reachable through recursive shapes
             raise MalformedRequest("body is nested too deeply") from None
+        if errors:
+            raise ValidationErrors(errors)
+        return params
+
+    def validate_input(self, operation: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Validate params another protocol already decoded into JSON types.
+
+        `data` is keyed by wire names (``locationName`` or member name) and holds what a
+        JSON body would: str, bool, int, float (timestamps as epoch seconds), base64 str
+        for blobs, lists and dicts. Returns params keyed by model member names, as
+        ``parse_input`` does; raises UnknownOperation, MalformedRequest or ValidationErrors.
+        """
+        check = self._inputs.get(operation)
+        if check is None:
+            raise UnknownOperation(operation)
+        errors: list[ValidationFailed] = []
+        try:
+            params: dict[str, Any] = check(dict(data), "", "", errors)
+        except RecursionError:  # only reachable through recursive shapes
+            raise MalformedRequest("input is nested too deeply") from None
         if errors:
             raise ValidationErrors(errors)
         return params
