@@ -24,7 +24,8 @@ from strongroom.iam import tags as tag_rules
 from strongroom.iam.errors import EntityKind
 from strongroom.iam.managed import ADMINISTRATOR_ACCESS, SECRETS_MANAGER_READ_WRITE
 from strongroom.iam.model import Tag
-from strongroom.policy.authorizer import AdministratorsOnly, AuthorizationRequest, Decision
+from strongroom.policy.authorizer import AdministratorsOnly, AuthorizationRequest
+from strongroom.policy.evaluate import Decision
 from strongroom.protocol import iam as wire
 from strongroom.protocol.errors import TABLE, to_wire
 from strongroom.server.compose import build
@@ -45,16 +46,14 @@ TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
 
 
 class Recorder:
-    """AdministratorsOnly, remembering every question it was asked. Unlike it, lets an
-    administrator read AWS managed policies (resource account "aws"), as AWS does."""
+    """AdministratorsOnly (which lets administrators read AWS managed policies),
+    remembering every question it was asked."""
 
     def __init__(self) -> None:
         self.requests: list[AuthorizationRequest] = []
 
     def decide(self, request: AuthorizationRequest) -> Decision:
         self.requests.append(request)
-        if request.principal.is_admin and request.resource.startswith("arn:aws:iam::aws:"):
-            return Decision(True, "allowed")
         return AdministratorsOnly().decide(request)
 
 

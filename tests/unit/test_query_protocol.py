@@ -585,7 +585,8 @@ class Accepting:
     def __init__(self) -> None:
         self.calls: list[str] = []
 
-    def authenticate(self, request: HttpRequest, service: str) -> tuple[Principal, str]:
+    def authenticate(self, request: HttpRequest, service: str,
+                     *, global_service: bool = False) -> tuple[Principal, str]:
         self.calls.append(service)
         return PRINCIPAL, "us-east-1"
 
@@ -594,14 +595,16 @@ class Refusing:
     def __init__(self, error: Exception) -> None:
         self.error = error
 
-    def authenticate(self, request: HttpRequest, service: str) -> tuple[Principal, str]:
+    def authenticate(self, request: HttpRequest, service: str,
+                     *, global_service: bool = False) -> tuple[Principal, str]:
         raise self.error
 
 
 class Verifying:
     """Checks the SigV4 signature botocore made, with the one key it knows."""
 
-    def authenticate(self, request: HttpRequest, service: str) -> tuple[Principal, str]:
+    def authenticate(self, request: HttpRequest, service: str,
+                     *, global_service: bool = False) -> tuple[Principal, str]:
         signed = sigv4.parse_request(request)
         if signed.service != service:
             raise auth_errors.InvalidSignature("wrong service")

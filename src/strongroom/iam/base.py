@@ -9,7 +9,7 @@ entity is refused whether or not it exists, so existence does not leak.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -74,10 +74,16 @@ class IamBase:
         self._root = root
         self._clock = clock
         self._authz = authorizer
+        self._listeners: list[Callable[[str], None]] = []
 
     @property
     def store(self) -> Store:
         return self._store
+
+    def on_change(self, listener: Callable[[str], None]) -> None:
+        """Call `listener(account_id)` after each committed IAM write of that account, so
+        caches on this node drop what changed at once (other nodes see the generation)."""
+        self._listeners.append(listener)
 
     # --- transactions and authorization -----------------------------------------
 
@@ -86,10 +92,12 @@ class IamBase:
         with self._store.write() as tx:
             tx.bump_generation(ctx.principal.account_id)
             yield tx
+        for listener in self._listeners:
+            listener(ctx.principal.account_id)
 
     def _authorize(self, ctx: RequestContext, action: str, resource: str,
                    context: Mapping[str, object] | None = None) -> None:
-        require(self._authz, ctx.principal, f"iam:{action}", resource, context)
+        require(self._authz, ctx, f"iam:{action}", resource, context)
 
     @staticmethod
     def _caller_user(ctx: RequestContext, user_name: str | None) -> str:

@@ -66,6 +66,11 @@ class IamService(AccessKeysMixin, RolesMixin, GroupsMixin, InlinePoliciesMixin,
             return None
         return tx.default_documents([arn]).get(arn)
 
+    def managed_documents(self, arns: list[str]) -> dict[str, str]:
+        """Default-version documents of managed policies by ARN (STS session policies)."""
+        with self._store.read() as tx:
+            return tx.default_documents(arns)
+
     def generation(self, account_id: str) -> int:
         """A number that grows with every IAM change seen by `account_id` (its own writes
         and any refresh of the AWS managed policies). Equal numbers: nothing changed."""

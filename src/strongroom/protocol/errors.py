@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from strongroom.auth import errors as auth
+from strongroom.auth.sts import StsError
 from strongroom.core import errors as core
 from strongroom.iam import errors as iam
 from strongroom.keys.service import DecryptFailed, KeyNotFound, KeyUnusable
@@ -149,9 +150,39 @@ def _text(table: dict[str, str], reason: str, facts: dict[str, str]) -> str:
         return template
 
 
+# STS failures by reason key: (code, HTTP status, text).
+STS_TEXTS = {
+    "invalid_role_arn": ("ValidationError", 400, "{arn} is invalid"),
+    "duration_role": ("ValidationError", 400,  # AWS-recorded
+                      "The requested DurationSeconds exceeds the MaxSessionDuration set for "
+                      "this role."),
+    "duration_chained": ("ValidationError", 400,  # AWS-recorded
+                         "The requested DurationSeconds exceeds the 1 hour session limit for "
+                         "roles assumed by role chaining."),
+    "packed_too_large": ("PackedPolicyTooLarge", 400,  # AWS-recorded form
+                         "Packed policy consumes {percent}% of allotted space, please use "
+                         "smaller policy."),
+    "transitive_tag_conflict": ("InvalidParameterValue", 400,  # UNCONFIRMED
+                                "Session tag {key} conflicts with a transitive tag of the "
+                                "calling session."),
+    "transitive_key_not_tagged": ("InvalidParameterValue", 400,  # UNCONFIRMED
+                                  "Transitive tag key {key} is not one of the session tags."),
+    "policy_arn_not_found": ("InvalidParameterValue", 400,  # UNCONFIRMED
+                             "Policy {arn} does not exist or is not attachable."),
+    "session_token_from_session": ("AccessDenied", 403,  # AWS-recorded
+                                   "Cannot call GetSessionToken with session credentials"),
+}
+
+
+def _sts(e: StsError) -> WireError:
+    code, status, template = STS_TEXTS[e.reason]
+    return WireError(code, _text({e.reason: template}, e.reason, e.facts), status)
+
+
 _Row = Callable[[Any], WireError]
 
 TABLE: dict[type[Exception], _Row] = {
+    StsError: _sts,
     # authentication
     auth.MissingAuthentication: lambda e: WireError(
         "MissingAuthenticationTokenException", "Request is missing Authentication Token"),
@@ -174,8 +205,9 @@ TABLE: dict[type[Exception], _Row] = {
         f"{e.operation} is not supported by this strongroom server yet."),
     core.AccessDenied: lambda e: WireError(
         "AccessDeniedException",
-        f"User: {e.principal_arn} is not authorized to perform: {e.action} on resource: "
-        f"{e.resource}" + (f" because {e.reason}" if e.reason else "")),
+        f"User: {e.principal_arn} is not authorized to perform: {e.action}"
+        + (f" on resource: {e.resource}" if e.resource != "*" else "")
+        + (f" {e.reason}" if e.reason else "")),
     core.StoreUnavailable: lambda e: WireError(
         "ServiceUnavailable", "The service is unavailable. Please try again shortly.", 503),
     # secrets

@@ -390,7 +390,8 @@ class QueryProtocol:
         try:
             params = read_params(request)
             operation = resolve_action(model, params)
-            principal, region = self._authenticator.authenticate(request, model.signing_name)
+            principal, region = self._authenticator.authenticate(
+                request, model.signing_name, global_service=True)
             handler = service.operations.get(operation)
             if handler is None:
                 raise core.NotImplementedOperation(operation)

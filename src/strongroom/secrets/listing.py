@@ -67,7 +67,7 @@ class SecretsReader:
         max_results: int | None = None,
         next_token: str | None = None,
     ) -> Page[SecretDescription]:
-        require(self._secrets.authorizer, ctx.principal, "secretsmanager:ListSecrets", "*")
+        require(self._secrets.authorizer, ctx, "secretsmanager:ListSecrets", "*")
         sort_by = sort_by or "created-date"
         fingerprint = paging.query_fingerprint(
             "list", [(f.key, f.values) for f in filters], include_deleted, sort_by, sort_order)
@@ -90,11 +90,11 @@ class SecretsReader:
             raise InvalidParameter("batch_ids_xor_filters")
         if max_results is not None and filters is None:
             raise InvalidParameter("batch_max_results_needs_filters")
-        require(self._secrets.authorizer, ctx.principal, "secretsmanager:BatchGetSecretValue",
+        require(self._secrets.authorizer, ctx, "secretsmanager:BatchGetSecretValue",
                 "*")
         token = None
         if filters is not None:
-            require(self._secrets.authorizer, ctx.principal, "secretsmanager:ListSecrets", "*")
+            require(self._secrets.authorizer, ctx, "secretsmanager:ListSecrets", "*")
             fingerprint = paging.query_fingerprint("batch", [(f.key, f.values) for f in filters])
             paging.decode(next_token, fingerprint)
             found = self._matching(ctx, filters, include_deleted=False)

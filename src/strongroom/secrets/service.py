@@ -84,7 +84,7 @@ class SecretsService:
 
     def authorize_any(self, ctx: RequestContext, action: str) -> None:
         """For operations on no particular secret (IAM resource "*")."""
-        require(self._authz, ctx.principal, _ACTION(action), "*")
+        require(self._authz, ctx, _ACTION(action), "*")
 
     # --- resolving and authorizing -------------------------------------------
 
@@ -119,12 +119,14 @@ class SecretsService:
                 ref.region or ctx.region, ref.account_id or ctx.principal.account_id,
                 ref.name or secret_id,
             )
-            require(self._authz, ctx.principal, _ACTION(action), resource, conditions)
+            require(self._authz, ctx, _ACTION(action), resource, conditions)
             raise SecretNotFound(secret_id)
         facts = dict(conditions or {})
         facts["secretsmanager:SecretId"] = secret.arn
         facts["secretsmanager:Name"] = secret.name
-        require(self._authz, ctx.principal, _ACTION(action), secret.arn, facts)
+        facts["aws:ResourceTag"] = dict(tx.get_tags(secret.pk))
+        require(self._authz, ctx, _ACTION(action), secret.arn, facts,
+                resource_policy=secret.resource_policy, resource_account=secret.account_id)
         return secret
 
     @staticmethod
@@ -240,11 +242,12 @@ class SecretsService:
             conditions["secretsmanager:KmsKeyId"] = kms_key_id
         if tags:
             conditions["aws:RequestTag"] = {t.key: t.value for t in tags}
+            conditions["aws:ResourceTag"] = {t.key: t.value for t in tags}
             conditions["aws:TagKeys"] = [t.key for t in tags]
-        require(self._authz, ctx.principal, _ACTION("CreateSecret"),
+        require(self._authz, ctx, _ACTION("CreateSecret"),
                 unsuffixed_arn(region, account, name), conditions)
         if tags:
-            require(self._authz, ctx.principal, _ACTION("TagResource"),
+            require(self._authz, ctx, _ACTION("TagResource"),
                     unsuffixed_arn(region, account, name), conditions)
         _check_tags(tags)
         if value is not None:

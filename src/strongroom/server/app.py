@@ -16,6 +16,7 @@ from typing import Any
 
 from strongroom.auth.sigv4 import HttpRequest
 from strongroom.protocol.json11 import ClientFacts, HttpResponse
+from strongroom.protocol.query import signing_service
 from strongroom.server.background import Background
 from strongroom.server.compose import Application
 
@@ -83,9 +84,14 @@ class StrongroomApp:
         client = scope.get("client") or ("", 0)
         facts = ClientFacts(source_ip=client[0], secure_transport=scope.get("scheme") == "https")
         json11 = self.application.json11
+        loop = asyncio.get_running_loop()
         if method == "POST" and target:
-            loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self._pool, json11.handle, request, target, facts)
+        query = self.application.query
+        service = query.service_for(signing_service(request) or "") or query.service_for(
+            next((v for k, v in headers if k.lower() == "host"), ""))
+        if service is not None and method in ("POST", "GET"):
+            return await loop.run_in_executor(self._pool, query.handle, request, service, facts)
         return json11.error_for_unroutable(method, path_text)
 
     async def _read_body(self, receive: Receive) -> bytes:

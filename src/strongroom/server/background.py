@@ -1,4 +1,5 @@
-"""Background work of a running server: today, purging secrets past their recovery window.
+"""Background work of a running server: purging secrets past their recovery window
+and expired STS sessions.
 
 Runs in one daemon thread. Purging is idempotent (a row deleted by one node is
 simply not found by another), so several nodes may run it side by side.
@@ -30,6 +31,7 @@ class Background:
             self._thread.join(timeout=5)
 
     def run_once(self) -> int:
+        self._app.sessions.purge_expired()
         return self._app.secrets.purge_due()
 
     def _run(self) -> None:

@@ -11,20 +11,28 @@ from dataclasses import dataclass
 
 from strongroom.auth.authenticator import Authenticator
 from strongroom.auth.identity import Credentials, Identities, new_account_id
+from strongroom.auth.sessions import Sessions
+from strongroom.auth.sts import StsService
 from strongroom.core.clock import Clock, SystemClock
 from strongroom.core.config import ServerConfig
+from strongroom.iam.authorizer import IamAuthorizer
 from strongroom.iam.service import IamService
 from strongroom.keys.rootkey import RootKey
 from strongroom.keys.service import KeyService
-from strongroom.policy.authorizer import AdministratorsOnly, Authorizer
+from strongroom.policy.authorizer import Authorizer, LateAuthorizer
+from strongroom.protocol import iam as iam_wire
 from strongroom.protocol import secretsmanager
+from strongroom.protocol import sts as sts_wire
 from strongroom.protocol.json11 import Json11Protocol, JsonService
 from strongroom.protocol.model import ServiceModel
+from strongroom.protocol.query import QueryProtocol, QueryService
 from strongroom.secrets.listing import SecretsReader
 from strongroom.secrets.policies import ResourcePolicies
 from strongroom.secrets.service import SecretsService
 from strongroom.storage.base import Store
 
+IAM_NAMESPACE = "https://iam.amazonaws.com/doc/2010-05-08/"
+STS_NAMESPACE = "https://sts.amazonaws.com/doc/2011-06-15/"
 ROOT_KEY_FILE = "root.key"
 SQLITE_FILE = "strongroom.db"
 ENV_ACCESS_KEY = "STRONGROOM_ROOT_ACCESS_KEY_ID"
@@ -40,6 +48,8 @@ class Application:
     json11: Json11Protocol
     first_start: FirstStart | None
     iam: IamService
+    sessions: Sessions
+    query: QueryProtocol
 
 
 @dataclass(frozen=True)
@@ -65,23 +75,32 @@ def open_store(config: ServerConfig) -> Store:
 
 def build(config: ServerConfig, *, clock: Clock | None = None,
           authorizer: Authorizer | None = None) -> Application:
+    """Wire everything. `authorizer` replaces IAM policy evaluation (tests of other layers)."""
     clock = clock or SystemClock()
     config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     root, _ = RootKey.load_or_create(config.data_dir / ROOT_KEY_FILE)
     store = open_store(config)
-    authorizer = authorizer or AdministratorsOnly()
+    late = LateAuthorizer()
     identities = Identities(store, root, clock)
-    iam = IamService(store, root, clock, authorizer)
+    iam = IamService(store, root, clock, late)
+    late.target = authorizer or IamAuthorizer(iam, clock)
     iam.seed_managed_policies()  # before the first account, whose admin attaches one
     first = _first_start(identities, config)
     keys = KeyService(store, root, clock)
-    secrets = SecretsService(store, keys, authorizer, clock)
+    secrets = SecretsService(store, keys, late, clock)
+    sessions = Sessions(store, root, clock)
+    sts = StsService(iam, sessions, late, clock)
+    authenticator = Authenticator(identities, sessions, clock, config.regions)
     api = secretsmanager.SecretsApi(secrets, SecretsReader(secrets), ResourcePolicies(secrets))
     json11 = Json11Protocol(
         [JsonService(ServiceModel.load("secretsmanager"), secretsmanager.OPERATIONS, api)],
-        Authenticator(identities, clock, config.regions),
+        authenticator,
     )
-    return Application(config, store, identities, secrets, json11, first, iam)
+    query = QueryProtocol([
+        QueryService(ServiceModel.load("iam"), IAM_NAMESPACE, iam_wire.OPERATIONS, iam),
+        QueryService(ServiceModel.load("sts"), STS_NAMESPACE, sts_wire.OPERATIONS, sts),
+    ], authenticator)
+    return Application(config, store, identities, secrets, json11, first, iam, sessions, query)
 
 
 def _first_start(identities: Identities, config: ServerConfig) -> FirstStart | None:

@@ -33,9 +33,10 @@ class UniqueViolation(StrongroomError):
 
 
 def iter_statements(script: str) -> Iterator[str]:
-    """Split a migration script on semicolons; our migrations hold no procedural code."""
-    for raw in script.split(";"):
-        lines = [ln for ln in raw.splitlines() if not ln.strip().startswith("--")]
-        statement = "\n".join(lines).strip()
+    """Split a migration script on semicolons after dropping comment lines; our
+    migrations hold no procedural code and no semicolons inside strings."""
+    lines = [ln for ln in script.splitlines() if not ln.strip().startswith("--")]
+    for raw in "\n".join(lines).split(";"):
+        statement = raw.strip()
         if statement:
             yield statement

@@ -6,6 +6,7 @@ take an advisory lock so nodes starting together apply each one once.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -26,6 +27,7 @@ class PostgresStore:
 
     def __init__(self, dsn: str, *, pool_size: int = 16) -> None:
         self._sql_cache: dict[str, str] = {}
+        self._local = threading.local()
         try:
             self._pool = ConnectionPool(
                 dsn, min_size=1, max_size=pool_size, open=True, timeout=10,
@@ -47,7 +49,15 @@ class PostgresStore:
         return fixed
 
     @contextmanager
-    def _transaction(self, *, schema: bool = False) -> Iterator[Tx]:
+    def _transaction(self, *, schema: bool = False, write: bool = True) -> Iterator[Tx]:
+        active: Tx | None = getattr(self._local, "active", None)
+        if active is not None:
+            # A read inside an open transaction joins it (one connection per request,
+            # so a full pool can never deadlock); a write may not hide in a read.
+            if write and not self._local.writing:
+                raise RuntimeError("a write transaction cannot open inside a read")
+            yield active
+            return
         try:
             with self._pool.connection() as conn:
 
@@ -58,12 +68,17 @@ class PostgresStore:
                         raise UniqueViolation(str(exc)) from exc
 
                 tx_class = SchemaTx if schema else Tx
-                yield tx_class(execute, lock_suffix=" FOR UPDATE", insert_returning=True)
+                tx = tx_class(execute, lock_suffix=" FOR UPDATE", insert_returning=True)
+                self._local.active, self._local.writing = tx, write
+                try:
+                    yield tx
+                finally:
+                    self._local.active = None
         except psycopg.OperationalError as exc:
             raise StoreUnavailable("the PostgreSQL store is unavailable") from exc
 
     def read(self) -> Any:
-        return self._transaction()
+        return self._transaction(write=False)
 
     def write(self) -> Any:
         return self._transaction()

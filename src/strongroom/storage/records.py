@@ -85,3 +85,32 @@ class VersionRecord:
 
     def __repr__(self) -> str:  # keep ciphertexts out of logs and tracebacks
         return f"VersionRecord(secret_pk={self.secret_pk}, version_id={self.version_id!r})"
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """Temporary credentials. `kind` is "AssumedRole" or "SessionToken" (a user's own).
+
+    `session_policies` and `tags` / `transitive_tag_keys` are JSON texts; the secret
+    is wrapped by the root key and the token kept only as a digest.
+    """
+
+    access_key_id: str
+    account_id: str
+    kind: str
+    principal_name: str
+    principal_id: str
+    principal_arn: str
+    role_arn: str | None
+    session_name: str | None
+    secret_wrapped: bytes
+    token_digest: str
+    issued: float
+    expires: float
+    session_policies: str | None
+    tags: str
+    transitive_tag_keys: str
+    source_identity: str | None
+
+    def __repr__(self) -> str:
+        return f"SessionRecord({self.access_key_id!r}, {self.principal_arn!r})"

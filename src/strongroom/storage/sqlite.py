@@ -47,6 +47,14 @@ class SQLiteStore:
 
     @contextmanager
     def _transaction(self, begin: str, *, schema: bool = False) -> Iterator[Tx]:
+        active: Tx | None = getattr(self._local, "active", None)
+        if active is not None:
+            # A read inside an open transaction (the authorizer reading IAM while an
+            # operation holds its transaction) joins it; a write may not hide in a read.
+            if begin != "BEGIN" and not self._local.writing:
+                raise RuntimeError("a write transaction cannot open inside a read")
+            yield active
+            return
         conn = self._connection()
 
         def execute(sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
@@ -65,11 +73,14 @@ class SQLiteStore:
             raise StoreUnavailable("the SQLite store is busy") from exc
         tx_class = SchemaTx if schema else Tx
         tx = tx_class(execute, lock_suffix="", insert_returning=False)
+        self._local.active, self._local.writing = tx, begin != "BEGIN"
         try:
             yield tx
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        finally:
+            self._local.active = None
         try:
             conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:

@@ -1,0 +1,188 @@
+"""Authorization with IAM: the policy engine fed with the caller's policies and the
+request's condition keys.
+
+It owns gathering what a decision needs — the principal's identity policies,
+boundary and tags (cached, parsed once), the session's policies, the resource's
+policy, and the global condition keys of the request — and it owns the cache's
+staleness bound: a write on this node invalidates at once, other nodes notice
+through the account's IAM generation within `recheck_seconds`. It never decides
+anything itself: `strongroom.policy.evaluate` does.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from strongroom.core.clock import Clock
+from strongroom.core.types import Principal, RequestContext
+from strongroom.iam.errors import EntityNotFound
+from strongroom.iam.model import PrincipalPolicies
+from strongroom.iam.service import IamService
+from strongroom.policy.authorizer import AuthorizationRequest
+from strongroom.policy.document import PolicyDocument, PolicyKind, parse_policy
+from strongroom.policy.errors import MalformedPolicy
+from strongroom.policy.evaluate import (
+    CallerFacts,
+    Decision,
+    ImplicitDeny,
+    PolicySet,
+    RequestFacts,
+    evaluate,
+)
+from strongroom.policy.variables import ContextValue
+
+# Condition keys whose value is a mapping stand for one key per entry.
+_EXPANDED = ("aws:RequestTag", "aws:ResourceTag")
+
+
+@lru_cache(maxsize=4096)
+def parsed(text: str, kind: PolicyKind) -> PolicyDocument | None:
+    """Parse once per distinct text. A stored policy that no longer parses grants nothing."""
+    try:
+        return parse_policy(text, kind=kind)
+    except MalformedPolicy:
+        return None
+
+
+def _documents(texts: Sequence[str], kind: PolicyKind) -> tuple[PolicyDocument, ...]:
+    return tuple(d for d in (parsed(t, kind) for t in texts) if d is not None)
+
+
+@dataclass(frozen=True)
+class _Held:
+    """A principal's own policies, parsed, as of one generation."""
+
+    generation: int
+    identity: tuple[PolicyDocument, ...]
+    boundary: PolicyDocument | None
+    tags: Mapping[str, str]
+
+
+class IamAuthorizer:
+    def __init__(self, iam: IamService, clock: Clock, *, recheck_seconds: float = 1.0) -> None:
+        self._iam = iam
+        self._clock = clock
+        self._recheck = recheck_seconds
+        self._lock = threading.Lock()
+        self._held: dict[tuple[str, str, str], _Held] = {}
+        self._generations: dict[str, tuple[int, float]] = {}
+        iam.on_change(self._forget)
+
+    # --- the cache --------------------------------------------------------------------
+
+    def _forget(self, account_id: str) -> None:
+        with self._lock:
+            self._generations.pop(account_id, None)
+
+    def _generation(self, account_id: str) -> int:
+        now = self._clock.now()
+        with self._lock:
+            known = self._generations.get(account_id)
+        if known is not None and now - known[1] < self._recheck:
+            return known[0]
+        generation = self._iam.generation(account_id)
+        with self._lock:
+            self._generations[account_id] = (generation, now)
+        return generation
+
+    def _policies_of(self, principal: Principal) -> _Held:
+        account = principal.account_id
+        role = principal.role_arn is not None
+        key = (account, "role" if role else "user", principal.name)
+        generation = self._generation(account)
+        with self._lock:
+            held = self._held.get(key)
+        if held is not None and held.generation == generation:
+            return held
+        try:
+            found: PrincipalPolicies = (self._iam.policies_for_role(account, principal.name)
+                                        if role else
+                                        self._iam.policies_for_user(account, principal.name))
+        except EntityNotFound:
+            found = PrincipalPolicies((), None, {})
+        held = _Held(
+            generation=generation,
+            identity=_documents(found.identity, "identity"),
+            boundary=parsed(found.boundary, "identity") if found.boundary else None,
+            tags=dict(found.tags),
+        )
+        with self._lock:
+            self._held[key] = held
+        return held
+
+    # --- deciding ---------------------------------------------------------------------
+
+    def decide(self, request: AuthorizationRequest) -> Decision:
+        principal = request.ctx.principal
+        held = self._policies_of(principal)
+        caller = CallerFacts(
+            arn=principal.arn, account=principal.account_id, user_id=principal.user_id,
+            role_arn=principal.role_arn, session_name=principal.session_name,
+            tags=_principal_tags(held.tags, principal.tags),
+        )
+        resource_doc = None
+        trust = request.resource_policy_kind == "trust"
+        if request.resource_policy:
+            resource_doc = parsed(request.resource_policy,
+                                  "trust" if trust else "resource")
+            if resource_doc is None and trust:
+                return ImplicitDeny("resource-based policy")
+        session = None
+        if principal.session_policies is not None:
+            session = _documents(principal.session_policies, "identity")
+        facts = RequestFacts(
+            action=request.action, resource=request.resource, principal=caller,
+            context=self._context(request.ctx, request.context),
+        )
+        return evaluate(facts, PolicySet(
+            identity=held.identity, resource=resource_doc,
+            resource_account=request.resource_account, boundary=held.boundary,
+            session=session, resource_policy_required=trust,
+        ))
+
+    def _context(self, ctx: RequestContext, given: Mapping[str, object]
+                 ) -> dict[str, ContextValue | None]:
+        now = self._clock.now()
+        keys: dict[str, ContextValue | None] = {
+            "aws:CurrentTime": datetime.fromtimestamp(now, tz=UTC),
+            "aws:EpochTime": int(now),
+            "aws:SecureTransport": ctx.secure_transport,
+            "aws:RequestedRegion": ctx.region,
+            "aws:ViaAWSService": False,
+        }
+        if ctx.source_ip:
+            keys["aws:SourceIp"] = ctx.source_ip
+        if ctx.user_agent:
+            keys["aws:UserAgent"] = ctx.user_agent
+        principal = ctx.principal
+        if principal.session_issued is not None:
+            keys["aws:TokenIssueTime"] = datetime.fromtimestamp(principal.session_issued, tz=UTC)
+        if principal.source_identity:
+            keys["aws:SourceIdentity"] = principal.source_identity
+        for name, value in given.items():
+            if name in _EXPANDED and isinstance(value, Mapping):
+                for tag, tag_value in value.items():
+                    keys[f"{name}/{tag}"] = str(tag_value)
+            else:
+                keys[name] = _context_value(value)
+        return keys
+
+
+def _context_value(value: object) -> ContextValue | None:
+    if value is None or isinstance(value, str | bool | int | float | datetime | bytes):
+        return value
+    if isinstance(value, list | tuple | set | frozenset):
+        return [str(v) for v in value]
+    return str(value)
+
+
+def _principal_tags(own: Mapping[str, str], session: Mapping[str, str]) -> dict[str, str]:
+    """Session tags override the role's (or user's) tags with the same key, ignoring case."""
+    merged = {k: v for k, v in own.items()
+              if k.lower() not in {s.lower() for s in session}}
+    merged.update(session)
+    return merged
