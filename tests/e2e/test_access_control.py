@@ -1,0 +1,266 @@
+"""Least privilege end to end through boto3: IAM users and roles, STS sessions, ABAC,
+session policies, resource policies and cross-account reads."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from tests.e2e.helpers import aws_error
+
+
+def _doc(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def _session_client(account, credentials: dict[str, Any], service: str = "secretsmanager"):
+    return boto3.client(
+        service, endpoint_url=account.server.endpoint, region_name="us-east-1",
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        config=Config(retries={"max_attempts": 1}))
+
+
+def _trust_admin(account) -> str:
+    return _doc({"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"],
+                 "Principal": {"AWS": f"arn:aws:iam::{account.account_id}:user/admin"}})
+
+
+ABAC_READ = _doc(
+    {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue",
+                                   "secretsmanager:DescribeSecret"],
+     "Resource": "*",
+     "Condition": {"StringEquals": {"aws:ResourceTag/app": "${aws:PrincipalTag/app}"}}},
+    {"Effect": "Allow", "Action": ["secretsmanager:BatchGetSecretValue",
+                                   "secretsmanager:ListSecrets"], "Resource": "*"},
+)
+
+
+@pytest.fixture
+def tagged_secrets(sm):
+    for name, app in (("app1/db", "app1"), ("app1/api", "app1"), ("app2/db", "app2")):
+        sm.create_secret(Name=name, SecretString=f"{name}-value",
+                         Tags=[{"Key": "app", "Value": app}])
+    return sm
+
+
+def _role(iam, name, trust, policy=None, tags=None):
+    kwargs = {"Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()]}
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust, **kwargs)["Role"]["Arn"]
+    if policy:
+        iam.put_role_policy(RoleName=name, PolicyName="inline", PolicyDocument=policy)
+    return arn
+
+
+def test_abac_role_reads_only_its_apps_secrets(account, tagged_secrets):
+    """A role tagged app=app1 reads app1 secrets, is denied app2's, and a batch by tag
+    filter returns the allowed values and an error entry for the others."""
+    iam, sts = account.client("iam"), account.client("sts")
+    arn = _role(iam, "app1-reader", _trust_admin(account), ABAC_READ, {"app": "app1"})
+    creds = sts.assume_role(RoleArn=arn, RoleSessionName="worker")["Credentials"]
+    session = _session_client(account, creds)
+    assert session.get_secret_value(SecretId="app1/db")["SecretString"] == "app1/db-value"
+    code, msg, status = aws_error(session.get_secret_value, SecretId="app2/db")
+    assert (code, status) == ("AccessDeniedException", 400)
+    app2_arn = tagged_secrets.describe_secret(SecretId="app2/db")["ARN"]
+    assert msg == (
+        f"User: arn:aws:sts::{account.account_id}:assumed-role/app1-reader/worker is not "
+        f"authorized to perform: secretsmanager:GetSecretValue on resource: {app2_arn} "
+        "because no identity-based policy allows the secretsmanager:GetSecretValue action")
+    batch = session.batch_get_secret_value(Filters=[{"Key": "tag-key", "Values": ["app"]}])
+    assert sorted(v["Name"] for v in batch["SecretValues"]) == ["app1/api", "app1/db"]
+    assert [(e["SecretId"], e["ErrorCode"]) for e in batch["Errors"]] == [
+        (app2_arn, "AccessDeniedException")]
+
+
+def test_session_tags_drive_abac_like_role_tags(account, tagged_secrets):
+    iam, sts = account.client("iam"), account.client("sts")
+    arn = _role(iam, "tagless-reader", _trust_admin(account), ABAC_READ)
+    creds = sts.assume_role(RoleArn=arn, RoleSessionName="k8s",
+                            Tags=[{"Key": "app", "Value": "app2"}])["Credentials"]
+    session = _session_client(account, creds)
+    assert session.get_secret_value(SecretId="app2/db")["SecretString"] == "app2/db-value"
+    code, _, _ = aws_error(session.get_secret_value, SecretId="app1/db")
+    assert code == "AccessDeniedException"
+
+
+def test_session_tags_need_tag_session_in_the_trust_policy(account):
+    iam, sts = account.client("iam"), account.client("sts")
+    trust = _doc({"Effect": "Allow", "Action": "sts:AssumeRole",
+                  "Principal": {"AWS": f"arn:aws:iam::{account.account_id}:user/admin"}})
+    arn = _role(iam, "no-tags", trust, ABAC_READ)
+    sts.assume_role(RoleArn=arn, RoleSessionName="plain")
+    code, msg, status = aws_error(sts.assume_role, RoleArn=arn, RoleSessionName="tagged",
+                                  Tags=[{"Key": "app", "Value": "app1"}])
+    assert (code, status) == ("AccessDenied", 403)
+    assert "sts:TagSession" in msg
+
+
+def test_read_only_role_cannot_write_or_delete(account, tagged_secrets):
+    iam, sts = account.client("iam"), account.client("sts")
+    read_only = _doc({"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue",
+                                                    "secretsmanager:DescribeSecret"],
+                      "Resource": "*"})
+    arn = _role(iam, "reader", _trust_admin(account), read_only)
+    session = _session_client(account, sts.assume_role(
+        RoleArn=arn, RoleSessionName="app")["Credentials"])
+    assert session.get_secret_value(SecretId="app1/db")["SecretString"] == "app1/db-value"
+    for call, kwargs in ((session.delete_secret, {"SecretId": "app1/db"}),
+                         (session.put_secret_value, {"SecretId": "app1/db",
+                                                     "SecretString": "x"})):
+        code, _, _ = aws_error(call, **kwargs)
+        assert code == "AccessDeniedException"
+    assert tagged_secrets.get_secret_value(SecretId="app1/db")["SecretString"] == "app1/db-value"
+
+
+@pytest.mark.parametrize(("cidr", "allowed"), [("10.0.0.0/8", False), ("127.0.0.0/8", True)])
+def test_session_policy_pins_the_source_ip(account, tagged_secrets, cidr, allowed):
+    iam, sts = account.client("iam"), account.client("sts")
+    everything = _doc({"Effect": "Allow", "Action": "secretsmanager:*", "Resource": "*"})
+    arn = _role(iam, "ip-pinned", _trust_admin(account), everything)
+    pin = _doc({"Effect": "Allow", "Action": "secretsmanager:*", "Resource": "*",
+                "Condition": {"IpAddress": {"aws:SourceIp": cidr}}})
+    session = _session_client(account, sts.assume_role(
+        RoleArn=arn, RoleSessionName="pinned", Policy=pin)["Credentials"])
+    if allowed:
+        assert session.get_secret_value(SecretId="app1/db")["SecretString"]
+    else:
+        code, msg, _ = aws_error(session.get_secret_value, SecretId="app1/db")
+        assert code == "AccessDeniedException"
+        assert msg.endswith("because no session policy allows the "
+                            "secretsmanager:GetSecretValue action")
+
+
+def test_cross_account_read_through_a_resource_policy(live_server):
+    """Account B's role reads account A's secret by full ARN once A's resource policy
+    names that role; without it, B is denied."""
+    a_id, a_creds = live_server.new_account()
+    b_id, b_creds = live_server.new_account()
+    a_sm = live_server.client(a_creds)
+    b_iam, b_sts = live_server.client(b_creds, "iam"), live_server.client(b_creds, "sts")
+    secret_arn = a_sm.create_secret(Name="shared/db", SecretString="shared")["ARN"]
+    trust = _doc({"Effect": "Allow", "Action": "sts:AssumeRole",
+                  "Principal": {"AWS": f"arn:aws:iam::{b_id}:user/admin"}})
+    read = _doc({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                 "Resource": secret_arn})
+    role_arn = b_iam.create_role(RoleName="consumer", AssumeRolePolicyDocument=trust)[
+        "Role"]["Arn"]
+    b_iam.put_role_policy(RoleName="consumer", PolicyName="read", PolicyDocument=read)
+    creds = b_sts.assume_role(RoleArn=role_arn, RoleSessionName="xx")["Credentials"]
+    consumer = boto3.client(
+        "secretsmanager", endpoint_url=live_server.endpoint, region_name="us-east-1",
+        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"], config=Config(retries={"max_attempts": 1}))
+    code, msg, _ = aws_error(consumer.get_secret_value, SecretId=secret_arn)
+    assert code == "AccessDeniedException"
+    assert "because no resource-based policy allows" in msg
+    a_sm.put_resource_policy(SecretId="shared/db", ResourcePolicy=_doc({
+        "Effect": "Allow", "Principal": {"AWS": role_arn},
+        "Action": "secretsmanager:GetSecretValue", "Resource": "*"}))
+    assert consumer.get_secret_value(SecretId=secret_arn)["SecretString"] == "shared"
+    code, _, _ = aws_error(consumer.get_secret_value, SecretId="shared/db")
+    assert code in ("AccessDeniedException", "ResourceNotFoundException")
+    assert b_id != a_id
+
+
+def test_user_gains_access_when_a_policy_is_attached(account):
+    iam = account.client("iam")
+    iam.create_user(UserName="bob")
+    key = iam.create_access_key(UserName="bob")["AccessKey"]
+    bob = boto3.client("secretsmanager", endpoint_url=account.server.endpoint,
+                       region_name="us-east-1", aws_access_key_id=key["AccessKeyId"],
+                       aws_secret_access_key=key["SecretAccessKey"],
+                       config=Config(retries={"max_attempts": 1}))
+    code, msg, _ = aws_error(bob.list_secrets)
+    assert code == "AccessDeniedException"
+    assert msg == (f"User: arn:aws:iam::{account.account_id}:user/bob is not authorized to "
+                   "perform: secretsmanager:ListSecrets because no identity-based policy "
+                   "allows the secretsmanager:ListSecrets action")
+    iam.attach_user_policy(UserName="bob",
+                           PolicyArn="arn:aws:iam::aws:policy/SecretsManagerReadWrite")
+    assert bob.list_secrets()["SecretList"] == []
+    iam.update_access_key(UserName="bob", AccessKeyId=key["AccessKeyId"], Status="Inactive")
+    code, _, _ = aws_error(bob.list_secrets)
+    assert code == "UnrecognizedClientException"
+
+
+def test_explicit_deny_wins_over_administrator_access(account):
+    iam = account.client("iam")
+    iam.create_user(UserName="carol")
+    iam.attach_user_policy(UserName="carol",
+                           PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    iam.put_user_policy(UserName="carol", PolicyName="no-delete", PolicyDocument=_doc(
+        {"Effect": "Deny", "Action": "secretsmanager:DeleteSecret", "Resource": "*"}))
+    key = iam.create_access_key(UserName="carol")["AccessKey"]
+    carol = boto3.client("secretsmanager", endpoint_url=account.server.endpoint,
+                         region_name="us-east-1", aws_access_key_id=key["AccessKeyId"],
+                         aws_secret_access_key=key["SecretAccessKey"])
+    carol.create_secret(Name="kept", SecretString="v")
+    code, msg, _ = aws_error(carol.delete_secret, SecretId="kept")
+    assert code == "AccessDeniedException"
+    assert msg.endswith("with an explicit deny in an identity-based policy")
+
+
+def test_caller_identity_of_users_and_sessions(account):
+    sts, iam = account.client("sts"), account.client("iam")
+    me = sts.get_caller_identity()
+    assert me["Arn"] == f"arn:aws:iam::{account.account_id}:user/admin"
+    assert me["Account"] == account.account_id
+    assert me["UserId"].startswith("AIDA")
+    arn = _role(iam, "whoami", _trust_admin(account))
+    assumed = sts.assume_role(RoleArn=arn, RoleSessionName="s1", DurationSeconds=900)
+    assert assumed["AssumedRoleUser"]["Arn"] == (
+        f"arn:aws:sts::{account.account_id}:assumed-role/whoami/s1")
+    assert assumed["Credentials"]["AccessKeyId"].startswith("ASIA")
+    them = _session_client(account, assumed["Credentials"], "sts").get_caller_identity()
+    assert them["Arn"] == assumed["AssumedRoleUser"]["Arn"]
+    assert them["UserId"] == assumed["AssumedRoleUser"]["AssumedRoleId"]
+    token = sts.get_session_token(DurationSeconds=900)["Credentials"]
+    assert _session_client(account, token, "sts").get_caller_identity()["Arn"] == me["Arn"]
+
+
+def test_a_forged_session_token_is_refused(account):
+    sts, iam = account.client("sts"), account.client("iam")
+    arn = _role(iam, "forged", _trust_admin(account))
+    creds = dict(sts.assume_role(RoleArn=arn, RoleSessionName="ss")["Credentials"])
+    creds["SessionToken"] = creds["SessionToken"][:-4] + "AAAA"
+    code, msg, _ = aws_error(_session_client(account, creds).list_secrets)
+    assert code == "UnrecognizedClientException"
+    assert msg == "The security token included in the request is invalid."
+
+
+def test_assume_role_is_refused_to_callers_the_trust_policy_does_not_name(account):
+    iam = account.client("iam")
+    other_trust = _doc({"Effect": "Allow", "Action": "sts:AssumeRole",
+                        "Principal": {"AWS": "arn:aws:iam::111122223333:root"}})
+    arn = _role(iam, "not-for-me", other_trust)
+    iam.create_user(UserName="dave")
+    iam.put_user_policy(UserName="dave", PolicyName="assume", PolicyDocument=_doc(
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}))
+    key = iam.create_access_key(UserName="dave")["AccessKey"]
+    dave = boto3.client("sts", endpoint_url=account.server.endpoint, region_name="us-east-1",
+                        aws_access_key_id=key["AccessKeyId"],
+                        aws_secret_access_key=key["SecretAccessKey"])
+    code, _, status = aws_error(dave.assume_role, RoleArn=arn, RoleSessionName="xx")
+    assert (code, status) == ("AccessDenied", 403)
+
+
+def test_role_chaining_is_limited_to_an_hour(account):
+    sts, iam = account.client("sts"), account.client("iam")
+    first = _role(iam, "first", _trust_admin(account), _doc(
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}))
+    second = _role(iam, "second", _doc({"Effect": "Allow", "Action": "sts:AssumeRole",
+                                         "Principal": {"AWS": first}}))
+    iam.update_role(RoleName="second", MaxSessionDuration=7200)
+    creds = sts.assume_role(RoleArn=first, RoleSessionName="aa")["Credentials"]
+    chained = _session_client(account, creds, "sts")
+    chained.assume_role(RoleArn=second, RoleSessionName="bb", DurationSeconds=3600)
+    code, msg, _ = aws_error(chained.assume_role, RoleArn=second, RoleSessionName="cc",
+                             DurationSeconds=7200)
+    assert code == "ValidationError"
+    assert "role chaining" in msg
