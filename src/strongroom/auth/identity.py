@@ -16,6 +16,7 @@ from strongroom.core.clock import Clock
 from strongroom.core.types import Principal
 from strongroom.iam.managed import ADMINISTRATOR_ACCESS
 from strongroom.iam.names import (
+    AWS_ACCOUNT,
     USER_PREFIX,
     access_key_purpose,
     iam_arn,
@@ -88,9 +89,16 @@ class Identities:
 
     def lookup(self, access_key_id: str) -> tuple[Principal, str]:
         """The principal behind an access key and its secret, or UnrecognizedClient."""
+        principal, secret, _ = self.lookup_at_generation(access_key_id)
+        return principal, secret
+
+    def lookup_at_generation(self, access_key_id: str) -> tuple[Principal, str, int]:
+        """As `lookup`, plus the account's IAM generation read in the same transaction,
+        so a cache can tell when the answer may have changed."""
         with self._store.read() as tx:
             key = tx.get_access_key(access_key_id)
             user = tx.get_user(key.account_id, key.user_name) if key else None
+            generation = tx.generation_sum((key.account_id, AWS_ACCOUNT)) if key else 0
         if key is None or user is None or key.status != "Active":
             raise UnrecognizedClient()
         try:
@@ -103,4 +111,4 @@ class Identities:
             name=user.user_name, kind="IAMUser", access_key_id=access_key_id,
             is_admin=user.is_admin,
         )
-        return principal, secret
+        return principal, secret, generation

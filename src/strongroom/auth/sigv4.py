@@ -243,6 +243,7 @@ def _bad_date(value: str) -> IncompleteSignature:
     )
 
 
+@lru_cache(maxsize=256)
 def _parse_amz_date(value: str) -> tuple[str, float]:
     """Parse ``YYYYMMDDTHHMMSSZ`` strictly; returns the text and its epoch seconds."""
     if (

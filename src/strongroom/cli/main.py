@@ -29,7 +29,9 @@ def _server_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
                    help="comma-separated regions to serve (default: every standard AWS region)")
     p.add_argument("--default-region", default=DEFAULT_REGION,
                    help="region printed in the first-start hints")
-    p.add_argument("--threads", type=int, default=16, help="worker threads (default 16)")
+    p.add_argument("--threads", type=int, default=4,
+                   help="worker threads running requests (default 4; the GIL makes more "
+                   "no faster)")
     p.add_argument("--purge-interval", type=float, default=60.0,
                    help="seconds between purges of secrets past their recovery window")
     p.add_argument("--log-level", default="info")
@@ -73,7 +75,7 @@ def run_server(args: argparse.Namespace) -> int:
     print(f"strongroom: serving on {endpoint}", flush=True)
     uvicorn.run(
         StrongroomApp(application), host=config.host, port=config.port, access_log=False,
-        log_level=args.log_level, lifespan="on", http="httptools",
+        log_level=args.log_level, lifespan="on", http="httptools", proxy_headers=False,
         loop="uvloop" if sys.platform != "win32" else "asyncio",
     )
     return 0

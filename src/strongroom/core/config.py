@@ -26,6 +26,6 @@ class ServerConfig:
     account_id: str | None = None
     regions: frozenset[str] = field(default_factory=standard_regions)
     default_region: str = DEFAULT_REGION
-    worker_threads: int = 16
+    worker_threads: int = 4
     purge_interval: float = 60.0
     max_body_bytes: int = 1024 * 1024

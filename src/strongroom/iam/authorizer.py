@@ -2,11 +2,9 @@
 request's condition keys.
 
 It owns gathering what a decision needs — the principal's identity policies,
-boundary and tags (cached, parsed once), the session's policies, the resource's
-policy, and the global condition keys of the request — and it owns the cache's
-staleness bound: a write on this node invalidates at once, other nodes notice
-through the account's IAM generation within `recheck_seconds`. It never decides
-anything itself: `strongroom.policy.evaluate` does.
+boundary and tags (cached per IAM generation, parsed once), the session's
+policies, the resource's policy, and the global condition keys of the request.
+It never decides anything itself: `strongroom.policy.evaluate` does.
 """
 
 from __future__ import annotations
@@ -20,6 +18,7 @@ from functools import lru_cache
 from strongroom.core.clock import Clock
 from strongroom.core.types import Principal, RequestContext
 from strongroom.iam.errors import EntityNotFound
+from strongroom.iam.generations import Generations
 from strongroom.iam.model import PrincipalPolicies
 from strongroom.iam.service import IamService
 from strongroom.policy.authorizer import AuthorizationRequest
@@ -63,37 +62,18 @@ class _Held:
 
 
 class IamAuthorizer:
-    def __init__(self, iam: IamService, clock: Clock, *, recheck_seconds: float = 1.0) -> None:
+    def __init__(self, iam: IamService, clock: Clock, generations: Generations) -> None:
         self._iam = iam
         self._clock = clock
-        self._recheck = recheck_seconds
+        self._generations = generations
         self._lock = threading.Lock()
         self._held: dict[tuple[str, str, str], _Held] = {}
-        self._generations: dict[str, tuple[int, float]] = {}
-        iam.on_change(self._forget)
-
-    # --- the cache --------------------------------------------------------------------
-
-    def _forget(self, account_id: str) -> None:
-        with self._lock:
-            self._generations.pop(account_id, None)
-
-    def _generation(self, account_id: str) -> int:
-        now = self._clock.now()
-        with self._lock:
-            known = self._generations.get(account_id)
-        if known is not None and now - known[1] < self._recheck:
-            return known[0]
-        generation = self._iam.generation(account_id)
-        with self._lock:
-            self._generations[account_id] = (generation, now)
-        return generation
 
     def _policies_of(self, principal: Principal) -> _Held:
         account = principal.account_id
         role = principal.role_arn is not None
         key = (account, "role" if role else "user", principal.name)
-        generation = self._generation(account)
+        generation = self._generations.current(account)
         with self._lock:
             held = self._held.get(key)
         if held is not None and held.generation == generation:

@@ -17,6 +17,7 @@ import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from strongroom.core.clock import Clock
 from strongroom.core.errors import StrongroomError
@@ -70,9 +71,14 @@ class DataKey:
 
 
 def _context_aad(key_id: str, context: Mapping[str, str]) -> bytes:
+    return _aad(key_id, tuple(sorted(context.items())))
+
+
+@lru_cache(maxsize=4096)
+def _aad(key_id: str, items: tuple[tuple[str, str], ...]) -> bytes:
+    """The associated data binding a key id and an encryption context (canonical JSON)."""
     return _BLOB_MAGIC + key_id.encode() + b"|" + json.dumps(
-        dict(sorted(context.items())), separators=(",", ":")
-    ).encode()
+        dict(items), separators=(",", ":")).encode()
 
 
 class KeyService:

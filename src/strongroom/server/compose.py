@@ -16,6 +16,7 @@ from strongroom.auth.sts import StsService
 from strongroom.core.clock import Clock, SystemClock
 from strongroom.core.config import ServerConfig
 from strongroom.iam.authorizer import IamAuthorizer
+from strongroom.iam.generations import Generations
 from strongroom.iam.service import IamService
 from strongroom.keys.rootkey import RootKey
 from strongroom.keys.service import KeyService
@@ -83,14 +84,15 @@ def build(config: ServerConfig, *, clock: Clock | None = None,
     late = LateAuthorizer()
     identities = Identities(store, root, clock)
     iam = IamService(store, root, clock, late)
-    late.target = authorizer or IamAuthorizer(iam, clock)
+    generations = Generations(iam, clock)
+    late.target = authorizer or IamAuthorizer(iam, clock, generations)
     iam.seed_managed_policies()  # before the first account, whose admin attaches one
     first = _first_start(identities, config)
     keys = KeyService(store, root, clock)
     secrets = SecretsService(store, keys, late, clock)
     sessions = Sessions(store, root, clock)
     sts = StsService(iam, sessions, late, clock)
-    authenticator = Authenticator(identities, sessions, clock, config.regions)
+    authenticator = Authenticator(identities, sessions, clock, config.regions, generations)
     api = secretsmanager.SecretsApi(secrets, SecretsReader(secrets), ResourcePolicies(secrets))
     json11 = Json11Protocol(
         [JsonService(ServiceModel.load("secretsmanager"), secretsmanager.OPERATIONS, api)],

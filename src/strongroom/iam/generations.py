@@ -1,0 +1,40 @@
+"""How current this node's view of each account's IAM is.
+
+Every IAM write bumps its account's generation in the store. Caches of things
+IAM decides (parsed policies, access keys) stamp their entries with the
+generation they were read at and trust them while it is unchanged. This node's
+own writes drop the remembered number at once; other nodes' writes are noticed
+when it is re-read, at most `recheck_seconds` later: that is the staleness bound.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from strongroom.core.clock import Clock
+from strongroom.iam.service import IamService
+
+
+class Generations:
+    def __init__(self, iam: IamService, clock: Clock, *, recheck_seconds: float = 1.0) -> None:
+        self._iam = iam
+        self._clock = clock
+        self._recheck = recheck_seconds
+        self._lock = threading.Lock()
+        self._seen: dict[str, tuple[int, float]] = {}
+        iam.on_change(self.forget)
+
+    def forget(self, account_id: str) -> None:
+        with self._lock:
+            self._seen.pop(account_id, None)
+
+    def current(self, account_id: str) -> int:
+        now = self._clock.now()
+        with self._lock:
+            known = self._seen.get(account_id)
+        if known is not None and now - known[1] < self._recheck:
+            return known[0]
+        generation = self._iam.generation(account_id)
+        with self._lock:
+            self._seen[account_id] = (generation, now)
+        return generation
