@@ -264,3 +264,40 @@ def test_role_chaining_is_limited_to_an_hour(account):
                              DurationSeconds=7200)
     assert code == "ValidationError"
     assert "role chaining" in msg
+
+
+def test_external_id_in_the_trust_policy(account):
+    iam, sts = account.client("iam"), account.client("sts")
+    trust = _doc({"Effect": "Allow", "Action": "sts:AssumeRole",
+                  "Principal": {"AWS": f"arn:aws:iam::{account.account_id}:user/admin"},
+                  "Condition": {"StringEquals": {"sts:ExternalId": "tenant-42"}}})
+    arn = _role(iam, "vendor", trust)
+    code, _, _ = aws_error(sts.assume_role, RoleArn=arn, RoleSessionName="nope")
+    assert code == "AccessDenied"
+    code, _, _ = aws_error(sts.assume_role, RoleArn=arn, RoleSessionName="nope",
+                           ExternalId="tenant-41")
+    assert code == "AccessDenied"
+    assert sts.assume_role(RoleArn=arn, RoleSessionName="yes", ExternalId="tenant-42")
+
+
+def test_transitive_session_tags_follow_role_chaining(account, tagged_secrets):
+    """A transitive session tag passed to the first role still drives ABAC in a chained
+    session, and the chained call may not override it."""
+    iam, sts = account.client("iam"), account.client("sts")
+    hop = _role(iam, "hop", _trust_admin(account), _doc(
+        {"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": "*"}))
+    reader = _role(iam, "chained-reader", _doc(
+        {"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"],
+         "Principal": {"AWS": hop}}), ABAC_READ)
+    first = sts.assume_role(RoleArn=hop, RoleSessionName="one",
+                            Tags=[{"Key": "app", "Value": "app1"}],
+                            TransitiveTagKeys=["app"])["Credentials"]
+    chained_sts = _session_client(account, first, "sts")
+    code, _, _ = aws_error(chained_sts.assume_role, RoleArn=reader, RoleSessionName="two",
+                           Tags=[{"Key": "app", "Value": "app2"}])
+    assert code == "InvalidParameterValue"
+    second = chained_sts.assume_role(RoleArn=reader, RoleSessionName="two")["Credentials"]
+    session = _session_client(account, second)
+    assert session.get_secret_value(SecretId="app1/db")["SecretString"] == "app1/db-value"
+    code, _, _ = aws_error(session.get_secret_value, SecretId="app2/db")
+    assert code == "AccessDeniedException"

@@ -22,9 +22,10 @@ from strongroom.iam.generations import Generations
 from strongroom.iam.model import PrincipalPolicies
 from strongroom.iam.service import IamService
 from strongroom.policy.authorizer import AuthorizationRequest
-from strongroom.policy.document import PolicyDocument, PolicyKind, parse_policy
+from strongroom.policy.document import Effect, PolicyDocument, PolicyKind, parse_policy
 from strongroom.policy.errors import MalformedPolicy
 from strongroom.policy.evaluate import (
+    ALLOW,
     CallerFacts,
     Decision,
     ImplicitDeny,
@@ -59,6 +60,22 @@ class _Held:
     identity: tuple[PolicyDocument, ...]
     boundary: PolicyDocument | None
     tags: Mapping[str, str]
+    allows_everything: bool = False  # an unconditional Allow of "*" on "*", and no Deny
+
+
+def _allows_everything(documents: Sequence[PolicyDocument]) -> bool:
+    """True when the policies grant every action on every resource with no condition and
+    deny nothing: then, in its own account and with no boundary, session policy or
+    resource-policy Deny, the caller is allowed without evaluating anything."""
+    statements = [s for d in documents for s in d.statements]
+    if any(s.effect is Effect.DENY for s in statements):
+        return False
+    return any(s.effect is Effect.ALLOW and s.action == ("*",) and s.resource == ("*",)
+               and not s.condition for s in statements)
+
+
+def _denies(document: PolicyDocument | None) -> bool:
+    return document is not None and any(s.effect is Effect.DENY for s in document.statements)
 
 
 class IamAuthorizer:
@@ -84,11 +101,11 @@ class IamAuthorizer:
                                         self._iam.policies_for_user(account, principal.name))
         except EntityNotFound:
             found = PrincipalPolicies((), None, {})
+        identity = _documents(found.identity, "identity")
+        boundary = parsed(found.boundary, "identity") if found.boundary else None
         held = _Held(
-            generation=generation,
-            identity=_documents(found.identity, "identity"),
-            boundary=parsed(found.boundary, "identity") if found.boundary else None,
-            tags=dict(found.tags),
+            generation=generation, identity=identity, boundary=boundary, tags=dict(found.tags),
+            allows_everything=boundary is None and _allows_everything(identity),
         )
         with self._lock:
             self._held[key] = held
@@ -111,6 +128,10 @@ class IamAuthorizer:
                                   "trust" if trust else "resource")
             if resource_doc is None and trust:
                 return ImplicitDeny("resource-based policy")
+        if (held.allows_everything and principal.session_policies is None
+                and request.resource_account in (None, principal.account_id)
+                and not trust and not _denies(resource_doc)):
+            return ALLOW
         session = None
         if principal.session_policies is not None:
             session = _documents(principal.session_policies, "identity")
