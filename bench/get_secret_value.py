@@ -402,7 +402,8 @@ def summarize(results: list[Result], server_cpus: str | None, wrk_cpus: str | No
               f"{wrk_cpus}; PostgreSQL itself is not pinned.")
     else:
         print("Not pinned: servers and wrk share every core.")
-    print(f"strongroom: {args.threads} worker threads. 'srv CPU' = server process CPU time / "
+    threads = args.threads or "default"
+    print(f"strongroom: {threads} worker threads. 'srv CPU' = server process CPU time / "
           "wall time (100% = one core); 'db CPU' the same for PostgreSQL's processes; 'other' "
           "= CPU used by anything else on the machine (noise; wrk excluded).")
     print()
@@ -581,8 +582,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                    help="seconds of unmeasured load before each run (default 3)")
     p.add_argument("--rounds", type=int, default=2,
                    help="times each run is repeated, servers alternating (default 2)")
-    p.add_argument("--threads", type=int, default=16,
-                   help="strongroom --threads (worker threads, default 16)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="strongroom --threads (default: the server's own default)")
     p.add_argument("--no-pin", action="store_true",
                    help="do not pin servers and wrk to separate cores with taskset")
     p.add_argument("--profile", type=Path, metavar="DIR", default=None,
@@ -616,8 +617,9 @@ def build_servers(args: argparse.Namespace, stack: contextlib.ExitStack, workdir
     servers: list[Server] = []
     for store in stores:
         command = [strongroom_bin, "server", "--data-dir", str(workdir / f"data-{store}"),
-                   "--host", HOST, "--regions", REGION, "--threads", str(args.threads),
-                   "--log-level", "warning"]
+                   "--host", HOST, "--regions", REGION, "--log-level", "warning"]
+        if args.threads:
+            command += ["--threads", str(args.threads)]
         if store == "postgresql":
             command += ["--store", stack.enter_context(postgres_database(args.pg_dsn))]
         servers.append(Server(

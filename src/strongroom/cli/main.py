@@ -29,9 +29,9 @@ def _server_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
                    help="comma-separated regions to serve (default: every standard AWS region)")
     p.add_argument("--default-region", default=DEFAULT_REGION,
                    help="region printed in the first-start hints")
-    p.add_argument("--threads", type=int, default=4,
-                   help="worker threads running requests (default 4; the GIL makes more "
-                   "no faster)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="worker threads running requests (default 2 with SQLite, where the "
+                   "GIL makes more slower, 8 with PostgreSQL, whose round trips overlap)")
     p.add_argument("--purge-interval", type=float, default=60.0,
                    help="seconds between purges of secrets past their recovery window")
     p.add_argument("--log-level", default="info")
@@ -46,7 +46,9 @@ def config_from(args: argparse.Namespace) -> ServerConfig:
     return ServerConfig(
         data_dir=args.data_dir, host=args.host, port=args.port, store=args.store,
         account_id=args.account_id, regions=regions, default_region=args.default_region,
-        worker_threads=args.threads, purge_interval=args.purge_interval,
+        worker_threads=args.threads or (
+            8 if (args.store or "").startswith(("postgresql://", "postgres://")) else 2),
+        purge_interval=args.purge_interval,
     )
 
 

@@ -99,21 +99,14 @@ class KeyService:
         if key_ref in (None, "", MANAGED_ALIAS, self._alias_arn(account_id, region)):
             return self._managed_key(account_id, region)
         with self._store.read() as tx:
-            record = self._lookup(tx, account_id, region, key_ref or "")
-        if record is None:
-            raise KeyNotFound(key_ref or "")
-        if record.state != "Enabled":
-            raise KeyUnusable(record.arn, record.state)
-        self._remember(record)
-        return ResolvedKey(record.key_id, record.arn, record.managed)
+            return self.key_in(tx, account_id, region, key_ref)
 
     def key_in(self, tx: Tx, account_id: str, region: str, key_ref: str | None) -> ResolvedKey:
         """The key of an existing secret, looked up inside the caller's transaction."""
-        if key_ref in (None, "", MANAGED_ALIAS):
-            key_ref = MANAGED_ALIAS
-        record = self._lookup(tx, account_id, region, key_ref or "")
+        key_ref = key_ref or MANAGED_ALIAS
+        record = self._lookup(tx, account_id, region, key_ref)
         if record is None:
-            raise KeyNotFound(key_ref or "")
+            raise KeyNotFound(key_ref)
         if record.state != "Enabled":
             raise KeyUnusable(record.arn, record.state)
         self._remember(record)
