@@ -147,3 +147,9 @@ def test_operator_creates_a_second_account(started):
         [str(BIN / "strongroom"), "account", "create", "--data-dir", str(data_dir),
          "--account-id", "210987654321"], capture_output=True, text=True, timeout=60)
     assert again.returncode == 1
+
+
+def test_store_files_are_private(started):
+    _, _, data_dir = started
+    for path in data_dir.iterdir():
+        assert path.stat().st_mode & 0o077 == 0, path

@@ -7,6 +7,7 @@ sent only after the commit is on disk.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -25,6 +26,8 @@ class SQLiteStore:
 
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
+        if not os.path.exists(self.path):  # private from the start; WAL files inherit it
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
