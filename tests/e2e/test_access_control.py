@@ -301,3 +301,25 @@ def test_transitive_session_tags_follow_role_chaining(account, tagged_secrets):
     assert session.get_secret_value(SecretId="app1/db")["SecretString"] == "app1/db-value"
     code, _, _ = aws_error(session.get_secret_value, SecretId="app2/db")
     assert code == "AccessDeniedException"
+
+
+def test_tag_changes_that_would_lock_the_caller_out_are_refused(account, tagged_secrets):
+    """An ABAC role may retag its own secrets, but not into a tag it could no longer manage."""
+    iam, sts = account.client("iam"), account.client("sts")
+    manage = _doc({"Effect": "Allow", "Action": ["secretsmanager:TagResource",
+                                                 "secretsmanager:UntagResource",
+                                                 "secretsmanager:GetSecretValue"],
+                   "Resource": "*",
+                   "Condition": {"StringEquals": {"aws:ResourceTag/app":
+                                                  "${aws:PrincipalTag/app}"}}})
+    arn = _role(iam, "app1-owner", _trust_admin(account), manage, {"app": "app1"})
+    owner = _session_client(account, sts.assume_role(
+        RoleArn=arn, RoleSessionName="owner")["Credentials"])
+    owner.tag_resource(SecretId="app1/db", Tags=[{"Key": "tier", "Value": "gold"}])
+    for call, kwargs in ((owner.tag_resource, {"Tags": [{"Key": "app", "Value": "app2"}]}),
+                         (owner.untag_resource, {"TagKeys": ["app"]})):
+        code, _, _ = aws_error(call, SecretId="app1/db", **kwargs)
+        assert code == "AccessDeniedException"
+    tags = {t["Key"]: t["Value"]
+            for t in tagged_secrets.describe_secret(SecretId="app1/db")["Tags"]}
+    assert tags == {"app": "app1", "tier": "gold"}

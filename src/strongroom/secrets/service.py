@@ -544,8 +544,19 @@ class SecretsService:
             self.not_deleted(secret)
             merged = _merge_tags(tx.get_tags(secret.pk), tags)
             _check_tags(merged)
-            tx.replace_tags(secret.pk, [(t.key, t.value) for t in merged])
+            pairs = [(t.key, t.value) for t in merged]
+            self._keeps_access(ctx, secret, "TagResource", conditions, pairs)
+            tx.replace_tags(secret.pk, pairs)
             tx.update_secret(secret.pk, last_changed=self._clock.now())
+
+    def _keeps_access(self, ctx: RequestContext, secret: SecretRecord, action: str,
+                      conditions: Mapping[str, object], tags: Sequence[tuple[str, str]]) -> None:
+        """AWS refuses a tag change that would take away the caller's own permission to
+        make it (the ABAC self-lockout guard): ask again as if the tags were already set."""
+        facts = {**conditions, "secretsmanager:SecretId": secret.arn,
+                 "secretsmanager:Name": secret.name, "aws:ResourceTag": dict(tags)}
+        require(self._authz, ctx, _ACTION(action), secret.arn, facts,
+                resource_policy=secret.resource_policy, resource_account=secret.account_id)
 
     def untag_resource(
         self, ctx: RequestContext, secret_id: str, tag_keys: Sequence[str]
@@ -556,6 +567,8 @@ class SecretsService:
             self.not_deleted(secret)
             drop = set(tag_keys)
             kept = [(k, v) for k, v in tx.get_tags(secret.pk) if k not in drop]
+            self._keeps_access(ctx, secret, "UntagResource", {"aws:TagKeys": list(tag_keys)},
+                               kept)
             tx.replace_tags(secret.pk, kept)
             tx.update_secret(secret.pk, last_changed=self._clock.now())
 
