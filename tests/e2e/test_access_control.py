@@ -323,3 +323,17 @@ def test_tag_changes_that_would_lock_the_caller_out_are_refused(account, tagged_
     tags = {t["Key"]: t["Value"]
             for t in tagged_secrets.describe_secret(SecretId="app1/db")["Tags"]}
     assert tags == {"app": "app1", "tier": "gold"}
+
+
+def test_sessions_of_a_deleted_role_get_nothing_from_its_namesake(account, tagged_secrets):
+    iam, sts = account.client("iam"), account.client("sts")
+    read = _doc({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"})
+    arn = _role(iam, "phoenix", _trust_admin(account), read)
+    old = _session_client(account, sts.assume_role(
+        RoleArn=arn, RoleSessionName="old")["Credentials"])
+    assert old.get_secret_value(SecretId="app1/db")
+    iam.delete_role_policy(RoleName="phoenix", PolicyName="inline")
+    iam.delete_role(RoleName="phoenix")
+    _role(iam, "phoenix", _trust_admin(account), read)
+    code, _, _ = aws_error(old.get_secret_value, SecretId="app1/db")
+    assert code == "AccessDeniedException"

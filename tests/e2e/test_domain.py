@@ -11,7 +11,7 @@ import pytest
 
 from strongroom.core.clock import ManualClock
 from strongroom.core.config import ServerConfig
-from strongroom.core.types import Principal, RequestContext
+from strongroom.core.types import RequestContext
 from strongroom.secrets.errors import LimitExceeded, SecretNotFound
 from strongroom.secrets.model import SecretValue
 from strongroom.server.compose import build
@@ -35,10 +35,8 @@ def app(request):
 
 
 def ctx(app) -> RequestContext:
-    account = app.first_start.account_id
-    principal = Principal(account_id=account, arn=f"arn:aws:iam::{account}:user/admin",
-                          user_id="AIDATEST", name="admin", kind="IAMUser",
-                          access_key_id="AKIATEST", is_admin=True)
+    """The first account's administrator, as its access key authenticates it."""
+    principal, _ = app.identities.lookup(app.first_start.credentials.access_key_id)
     return RequestContext(principal=principal, region="us-east-1", request_id="r")
 
 

@@ -61,6 +61,10 @@ class _Held:
     boundary: PolicyDocument | None
     tags: Mapping[str, str]
     allows_everything: bool = False  # an unconditional Allow of "*" on "*", and no Deny
+    owner_id: str = ""
+
+
+_NOBODY = _Held(generation=-1, identity=(), boundary=None, tags={})
 
 
 def _allows_everything(documents: Sequence[PolicyDocument]) -> bool:
@@ -106,6 +110,7 @@ class IamAuthorizer:
         held = _Held(
             generation=generation, identity=identity, boundary=boundary, tags=dict(found.tags),
             allows_everything=boundary is None and _allows_everything(identity),
+            owner_id=found.owner_id,
         )
         with self._lock:
             self._held[key] = held
@@ -116,6 +121,10 @@ class IamAuthorizer:
     def decide(self, request: AuthorizationRequest) -> Decision:
         principal = request.ctx.principal
         held = self._policies_of(principal)
+        if principal.user_id.split(":", 1)[0] != held.owner_id:
+            # The user or role was deleted, perhaps re-created under the same name: its
+            # old credentials and sessions get none of the new one's permissions.
+            held = _NOBODY
         caller = CallerFacts(
             arn=principal.arn, account=principal.account_id, user_id=principal.user_id,
             role_arn=principal.role_arn, session_name=principal.session_name,

@@ -146,11 +146,13 @@ class PrincipalPolicies:
 
     `identity` holds JSON texts: inline policies, then attached managed policies'
     default versions, then (for users) each group's inline and attached ones.
+    `owner_id` is the user's or role's unique id (AIDA…/AROA…).
     """
 
     identity: tuple[str, ...]
     boundary: str | None
     tags: Mapping[str, str] = field(default_factory=dict)
+    owner_id: str = ""
 
 
 @dataclass(frozen=True)

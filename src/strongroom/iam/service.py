@@ -40,7 +40,7 @@ class IamService(AccessKeysMixin, RolesMixin, GroupsMixin, InlinePoliciesMixin,
             for group in tx.groups_of_user(user.user_id):
                 texts.extend(self._owned_texts(tx, group.group_id))
             return PrincipalPolicies(tuple(texts), self._boundary(tx, user.boundary_arn),
-                                     dict(tx.iam_tags(user.user_id)))
+                                     dict(tx.iam_tags(user.user_id)), user.user_id)
 
     def policies_for_role(self, account_id: str, role_name: str) -> PrincipalPolicies:
         """The role's inline and attached policies, its boundary and its tags."""
@@ -50,7 +50,7 @@ class IamService(AccessKeysMixin, RolesMixin, GroupsMixin, InlinePoliciesMixin,
                 raise EntityNotFound(EntityKind.ROLE, role_name)
             return PrincipalPolicies(tuple(self._owned_texts(tx, role.role_id)),
                                      self._boundary(tx, role.boundary_arn),
-                                     dict(tx.iam_tags(role.role_id)))
+                                     dict(tx.iam_tags(role.role_id)), role.role_id)
 
     @staticmethod
     def _owned_texts(tx: Tx, owner_id: str) -> list[str]:
