@@ -337,3 +337,26 @@ def test_sessions_of_a_deleted_role_get_nothing_from_its_namesake(account, tagge
     _role(iam, "phoenix", _trust_admin(account), read)
     code, _, _ = aws_error(old.get_secret_value, SecretId="app1/db")
     assert code == "AccessDeniedException"
+
+
+def test_a_refused_iam_write_does_not_leave_stale_permissions_cached(account):
+    """A denied IAM call (rolled back) must not let a later revocation go unnoticed."""
+    iam = account.client("iam")
+    iam.create_user(UserName="erin")
+    iam.put_user_policy(UserName="erin", PolicyName="list", PolicyDocument=_doc(
+        {"Effect": "Allow", "Action": "secretsmanager:ListSecrets", "Resource": "*"}))
+    key = iam.create_access_key(UserName="erin")["AccessKey"]
+
+    def client(service: str):
+        return boto3.client(service, endpoint_url=account.server.endpoint,
+                            region_name="us-east-1", aws_access_key_id=key["AccessKeyId"],
+                            aws_secret_access_key=key["SecretAccessKey"],
+                            config=Config(retries={"max_attempts": 1}))
+
+    erin_sm, erin_iam = client("secretsmanager"), client("iam")
+    assert erin_sm.list_secrets()["SecretList"] == []
+    code, _, _ = aws_error(erin_iam.delete_user_policy, UserName="erin", PolicyName="list")
+    assert code == "AccessDenied"
+    iam.delete_user_policy(UserName="erin", PolicyName="list")
+    code, _, _ = aws_error(erin_sm.list_secrets)
+    assert code == "AccessDeniedException"

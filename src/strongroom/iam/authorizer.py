@@ -112,8 +112,9 @@ class IamAuthorizer:
             allows_everything=boundary is None and _allows_everything(identity),
             owner_id=found.owner_id,
         )
-        with self._lock:
-            self._held[key] = held
+        if not self._iam.store.in_write():  # what a write transaction sees may roll back
+            with self._lock:
+                self._held[key] = held
         return held
 
     # --- deciding ---------------------------------------------------------------------

@@ -5,6 +5,7 @@ IAM decides (parsed policies, access keys) stamp their entries with the
 generation they were read at and trust them while it is unchanged. This node's
 own writes drop the remembered number at once; other nodes' writes are noticed
 when it is re-read, at most `recheck_seconds` later: that is the staleness bound.
+Nothing read inside a write transaction is remembered: it may be rolled back.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ class Generations:
             self._seen.pop(account_id, None)
 
     def current(self, account_id: str) -> int:
+        if self._iam.store.in_write():
+            # Inside a write (an IAM write bumps the generation before it authorizes):
+            # the number may never commit, so it is neither remembered nor trusted.
+            return self._iam.generation(account_id)
         now = self._clock.now()
         with self._lock:
             known = self._seen.get(account_id)

@@ -25,6 +25,11 @@ class Store(Protocol):
 
     def write(self) -> AbstractContextManager[Tx]: ...
 
+    def in_write(self) -> bool:
+        """Whether this thread has a write transaction open (its reads may see
+        uncommitted changes, which caches must not keep)."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -83,5 +83,8 @@ class PostgresStore:
     def write(self) -> Any:
         return self._transaction()
 
+    def in_write(self) -> bool:
+        return getattr(self._local, "active", None) is not None and bool(self._local.writing)
+
     def close(self) -> None:
         self._pool.close()

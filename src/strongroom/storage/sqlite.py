@@ -96,6 +96,9 @@ class SQLiteStore:
     def write(self) -> Any:
         return self._transaction("BEGIN IMMEDIATE")
 
+    def in_write(self) -> bool:
+        return getattr(self._local, "active", None) is not None and bool(self._local.writing)
+
     def close(self) -> None:
         with self._lock:
             for conn in self._all:
