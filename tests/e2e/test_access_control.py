@@ -360,3 +360,18 @@ def test_a_refused_iam_write_does_not_leave_stale_permissions_cached(account):
     iam.delete_user_policy(UserName="erin", PolicyName="list")
     code, _, _ = aws_error(erin_sm.list_secrets)
     assert code == "AccessDeniedException"
+
+
+def test_denied_caller_sees_an_unknown_secret_named_as_written(account):
+    iam = account.client("iam")
+    iam.create_user(UserName="frank")
+    key = iam.create_access_key(UserName="frank")["AccessKey"]
+    frank = boto3.client("secretsmanager", endpoint_url=account.server.endpoint,
+                         region_name="us-east-1", aws_access_key_id=key["AccessKeyId"],
+                         aws_secret_access_key=key["SecretAccessKey"],
+                         config=Config(retries={"max_attempts": 1}))
+    code, msg, _ = aws_error(frank.get_secret_value, SecretId="settings")
+    assert code == "AccessDeniedException"
+    assert msg == (f"User: arn:aws:iam::{account.account_id}:user/frank is not authorized to "
+                   "perform: secretsmanager:GetSecretValue on resource: settings because no "
+                   "identity-based policy allows the secretsmanager:GetSecretValue action")

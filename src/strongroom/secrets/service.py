@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from strongroom.core.clock import Clock, start_of_day
+from strongroom.core.errors import AccessDenied
 from strongroom.core.types import RequestContext
 from strongroom.keys.service import KeyService, ResolvedKey
 from strongroom.policy.authorizer import Authorizer, require
@@ -119,7 +120,13 @@ class SecretsService:
                 ref.region or ctx.region, ref.account_id or ctx.principal.account_id,
                 ref.name or secret_id,
             )
-            require(self._authz, ctx, _ACTION(action), resource, conditions)
+            try:
+                require(self._authz, ctx, _ACTION(action), resource, conditions)
+            except AccessDenied as denied:
+                # AWS names an unresolved secret as the caller wrote it (recorded:
+                # "... on resource: settings because ...").
+                raise AccessDenied(denied.principal_arn, denied.action, secret_id,
+                                   denied.reason) from None
             raise SecretNotFound(secret_id)
         facts = dict(conditions or {})
         facts["secretsmanager:SecretId"] = secret.arn
