@@ -6,18 +6,21 @@ import inspect
 
 from strongroom.auth import errors as auth_errors
 from strongroom.core import errors as core_errors
+from strongroom.iam import errors as iam_errors
 from strongroom.keys import service as key_service
+from strongroom.kms import errors as kms_errors
 from strongroom.policy import errors as policy_errors
 from strongroom.protocol.errors import TABLE, to_wire
 from strongroom.secrets import errors as secrets_errors
 
 BASES = {core_errors.StrongroomError, secrets_errors.SecretsError,
-         auth_errors.AuthenticationError}
+         auth_errors.AuthenticationError, iam_errors.IamError, kms_errors.KmsError}
 INTERNAL = {core_errors.StrongroomError}
 
 
 def _domain_errors():
-    for module in (auth_errors, core_errors, key_service, policy_errors, secrets_errors):
+    for module in (auth_errors, core_errors, iam_errors, key_service, kms_errors,
+                   policy_errors, secrets_errors):
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if issubclass(cls, core_errors.StrongroomError) and cls.__module__ == module.__name__:
                 yield cls

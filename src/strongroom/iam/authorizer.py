@@ -133,14 +133,17 @@ class IamAuthorizer:
         )
         resource_doc = None
         trust = request.resource_policy_kind == "trust"
+        # A role's trust policy and a KMS key policy must themselves name the caller (or
+        # its account, which delegates to IAM); a key policy parses as a resource policy.
+        required = trust or request.resource_policy_kind == "key"
         if request.resource_policy:
             resource_doc = parsed(request.resource_policy,
                                   "trust" if trust else "resource")
-            if resource_doc is None and trust:
+            if resource_doc is None and required:
                 return ImplicitDeny("resource-based policy")
         if (held.allows_everything and principal.session_policies is None
                 and request.resource_account in (None, principal.account_id)
-                and not trust and not _denies(resource_doc)):
+                and not required and not _denies(resource_doc)):
             return ALLOW
         session = None
         if principal.session_policies is not None:
@@ -152,7 +155,7 @@ class IamAuthorizer:
         return evaluate(facts, PolicySet(
             identity=held.identity, resource=resource_doc,
             resource_account=request.resource_account, boundary=held.boundary,
-            session=session, resource_policy_required=trust,
+            session=session, resource_policy_required=required,
         ))
 
     def _context(self, ctx: RequestContext, given: Mapping[str, object]

@@ -17,6 +17,7 @@ from strongroom.auth.sts import StsError
 from strongroom.core import errors as core
 from strongroom.iam import errors as iam
 from strongroom.keys.service import DecryptFailed, KeyNotFound, KeyUnusable
+from strongroom.kms import errors as kms
 from strongroom.policy.errors import MalformedPolicy
 from strongroom.protocol.model import format_validation_message
 from strongroom.secrets import errors as sm
@@ -179,6 +180,30 @@ def _sts(e: StsError) -> WireError:
     return WireError(code, _text({e.reason: template}, e.reason, e.facts), status)
 
 
+# KMS texts. [AWS] = recorded against real KMS (LocalStack's parity snapshots, quoted in
+# shared/reference/kms-subset.md §1); [KSTATE] = the footnotes of AWS's key-state table;
+# UNCONFIRMED = LocalStack's or ours, in AWS's style.
+KMS_KEY_STATE_TEXTS = {
+    "pending_deletion": "{arn} is pending deletion.",  # [KSTATE]
+    "not_pending_deletion": "{arn} is not pending deletion.",  # [KSTATE]
+}
+
+KMS_INVALID_PARAMETER_TEXTS = {
+    # LocalStack's text, UNCONFIRMED
+    "pending_window": "PendingWindowInDays should be between 7 and 30, but it is {days}",
+    "data_key_size": "Please specify either number of bytes or key spec.",  # UNCONFIRMED
+    "random_size": "Please specify the number of random bytes to generate.",  # UNCONFIRMED
+    "algorithm": "Encryption algorithm {algorithm} is not valid for a symmetric "
+                 "encryption KMS key.",  # UNCONFIRMED
+}
+
+KMS_TAG_TEXTS = {  # [AWS]
+    "duplicate": "Duplicate tag keys",
+    "too_many": "Too many tags",
+    "reserved": "Tags beginning with aws: are reserved",
+}
+
+
 _Row = Callable[[Any], WireError]
 
 TABLE: dict[type[Exception], _Row] = {
@@ -309,6 +334,46 @@ TABLE: dict[type[Exception], _Row] = {
         "ConcurrentModification",
         "The request was rejected because multiple requests to change this object were "
         "submitted simultaneously. Wait a few minutes and submit your request again.", 409),
+    # kms
+    kms.KeyNotFound: lambda e: WireError(  # [AWS]
+        "NotFoundException", f"Key '{e.key_arn}' does not exist"),
+    kms.InvalidKeyId: lambda e: WireError(  # [AWS]
+        "NotFoundException", f"Invalid keyId '{e.key_ref}'"),
+    kms.InvalidArnRegion: lambda e: WireError(  # [AWS]
+        "NotFoundException", f"Invalid arn {e.region}"),
+    kms.AliasNotFound: lambda e: WireError(  # LocalStack: AWS names the alias ARN; UNCONFIRMED
+        "NotFoundException", f"Alias {e.alias_arn} is not found."),
+    kms.AliasExists: lambda e: WireError(  # LocalStack's text, UNCONFIRMED
+        "AlreadyExistsException", f"An alias with the name {e.alias_arn} already exists"),
+    kms.AliasPrefixMissing: lambda e: WireError(  # [AWS]
+        "ValidationException",
+        'Alias must start with the prefix "alias/". Please see '
+        "https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html"),
+    kms.AliasReserved: lambda e: WireError(  # UNCONFIRMED (the KMS guide's wording)
+        "InvalidAliasNameException",
+        "Alias names that begin with alias/aws/ are reserved for AWS managed keys."),
+    kms.KeyDisabled: lambda e: WireError("DisabledException", f"{e.key_arn} is disabled."),
+    kms.KeyInvalidState: lambda e: WireError(
+        "KMSInvalidStateException", _text(KMS_KEY_STATE_TEXTS, e.reason, {"arn": e.key_arn})),
+    kms.InvalidCiphertext: lambda e: WireError("InvalidCiphertextException", ""),  # [AWS]
+    kms.IncorrectKey: lambda e: WireError(  # [AWS]
+        "IncorrectKeyException",
+        "The key ID in the request does not identify a CMK that can perform this operation."),
+    kms.ManagedKeyUnsupported: lambda e: WireError(  # UNCONFIRMED
+        "UnsupportedOperationException",
+        f"{e.key_arn} is an AWS managed key; {e.operation} is not valid for it."),
+    kms.UnsupportedKeySpec: lambda e: WireError(  # ours
+        "UnsupportedOperationException",
+        f"{e.what} {e.value} is not supported by this strongroom server yet."),
+    kms.KmsInvalidParameter: lambda e: WireError(
+        "ValidationException", _text(KMS_INVALID_PARAMETER_TEXTS, e.reason, e.facts)),
+    kms.PolicyLockout: lambda e: WireError(  # AWS's text as widely quoted; not in reference
+        "MalformedPolicyDocumentException",
+        "The new key policy will not allow you to update the key policy in the future."),
+    kms.KeyPolicyNotFound: lambda e: WireError(  # UNCONFIRMED
+        "NotFoundException", f"No such policy exists: {e.policy_name}"),
+    kms.KmsTagError: lambda e: WireError(
+        "TagException", _text(KMS_TAG_TEXTS, e.reason, {})),
     # keys
     KeyNotFound: lambda e: WireError("AccessDeniedException", "Access to KMS is not allowed"),
     KeyUnusable: lambda e: WireError(

@@ -1,5 +1,5 @@
-"""Background work of a running server: purging secrets past their recovery window
-and expired STS sessions.
+"""Background work of a running server: purging secrets past their recovery window,
+KMS keys past their deletion window and expired STS sessions; rotating KMS keys.
 
 Runs in one daemon thread. Purging is idempotent (a row deleted by one node is
 simply not found by another), so several nodes may run it side by side.
@@ -31,7 +31,14 @@ class Background:
             self._thread.join(timeout=5)
 
     def run_once(self) -> int:
+        """One pass: expired sessions, KMS keys past their deletion window (their material
+        is destroyed), keys due for automatic rotation, secrets past their recovery window."""
         self._app.sessions.purge_expired()
+        shredded = self._app.kms.purge_due()
+        if shredded:
+            log.info("deleted %d KMS keys whose deletion window ended; their material is gone",
+                     shredded)
+        self._app.kms.rotate_due()
         return self._app.secrets.purge_due()
 
     def _run(self) -> None:

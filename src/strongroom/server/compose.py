@@ -20,8 +20,10 @@ from strongroom.iam.generations import Generations
 from strongroom.iam.service import IamService
 from strongroom.keys.rootkey import RootKey
 from strongroom.keys.service import KeyService
+from strongroom.kms.service import KmsService
 from strongroom.policy.authorizer import Authorizer, LateAuthorizer
 from strongroom.protocol import iam as iam_wire
+from strongroom.protocol import kms as kms_wire
 from strongroom.protocol import secretsmanager
 from strongroom.protocol import sts as sts_wire
 from strongroom.protocol.json11 import Json11Protocol, JsonService
@@ -51,6 +53,7 @@ class Application:
     iam: IamService
     sessions: Sessions
     query: QueryProtocol
+    kms: KmsService
 
 
 @dataclass(frozen=True)
@@ -90,19 +93,22 @@ def build(config: ServerConfig, *, clock: Clock | None = None,
     first = _first_start(identities, config)
     keys = KeyService(store, root, clock)
     secrets = SecretsService(store, keys, late, clock)
+    kms = KmsService(store, keys, late, clock)
     sessions = Sessions(store, root, clock)
     sts = StsService(iam, sessions, late, clock)
     authenticator = Authenticator(identities, sessions, clock, config.regions, generations)
     api = secretsmanager.SecretsApi(secrets, SecretsReader(secrets), ResourcePolicies(secrets))
     json11 = Json11Protocol(
-        [JsonService(ServiceModel.load("secretsmanager"), secretsmanager.OPERATIONS, api)],
+        [JsonService(ServiceModel.load("secretsmanager"), secretsmanager.OPERATIONS, api),
+         JsonService(ServiceModel.load("kms"), kms_wire.OPERATIONS, kms)],
         authenticator,
     )
     query = QueryProtocol([
         QueryService(ServiceModel.load("iam"), IAM_NAMESPACE, iam_wire.OPERATIONS, iam),
         QueryService(ServiceModel.load("sts"), STS_NAMESPACE, sts_wire.OPERATIONS, sts),
     ], authenticator)
-    return Application(config, store, identities, secrets, json11, first, iam, sessions, query)
+    return Application(config, store, identities, secrets, json11, first, iam, sessions, query,
+                       kms)
 
 
 def _first_start(identities: Identities, config: ServerConfig) -> FirstStart | None:

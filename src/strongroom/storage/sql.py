@@ -1,7 +1,7 @@
 """Every SQL statement strongroom runs, written once for both dialects.
 
 `Tx` is one open transaction: the union of the query mixins, one per area
-(accounts, keys, secrets, iam, sts). A new area adds its own `queries_*.py` module and a
+(accounts, keys, kms, secrets, iam, sts). A new area adds its own `queries_*.py` module and a
 base here. `Tx` neither commits nor decides policy.
 """
 
@@ -10,11 +10,12 @@ from __future__ import annotations
 from strongroom.storage.queries_accounts import AccountQueries
 from strongroom.storage.queries_iam import IamQueries
 from strongroom.storage.queries_keys import KeyQueries
+from strongroom.storage.queries_kms import KmsQueries
 from strongroom.storage.queries_secrets import SecretQueries
 from strongroom.storage.queries_sts import SessionQueries
 
 
-class Tx(AccountQueries, KeyQueries, SecretQueries, IamQueries, SessionQueries):
+class Tx(AccountQueries, KeyQueries, KmsQueries, SecretQueries, IamQueries, SessionQueries):
     """One open transaction with every query strongroom runs."""
 
 
