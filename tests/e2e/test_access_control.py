@@ -138,18 +138,26 @@ def test_session_policy_pins_the_source_ip(account, tagged_secrets, cidr, allowe
 
 def test_cross_account_read_through_a_resource_policy(live_server):
     """Account B's role reads account A's secret by full ARN once A's resource policy
-    names that role; without it, B is denied."""
+    names that role and A's customer managed key lets it decrypt; without either, or
+    under A's default key, B is refused."""
     a_id, a_creds = live_server.new_account()
     b_id, b_creds = live_server.new_account()
-    a_sm = live_server.client(a_creds)
+    a_sm, a_kms = live_server.client(a_creds), live_server.client(a_creds, "kms")
     b_iam, b_sts = live_server.client(b_creds, "iam"), live_server.client(b_creds, "sts")
-    secret_arn = a_sm.create_secret(Name="shared/db", SecretString="shared")["ARN"]
+    role_arn = f"arn:aws:iam::{b_id}:role/consumer"
+    key_arn = a_kms.create_key(Policy=_doc(
+        {"Sid": "owner", "Effect": "Allow", "Action": "kms:*", "Resource": "*",
+         "Principal": {"AWS": f"arn:aws:iam::{a_id}:root"}},
+    ))["KeyMetadata"]["Arn"]
+    secret_arn = a_sm.create_secret(Name="shared/db", SecretString="shared",
+                                    KmsKeyId=key_arn)["ARN"]
+    default_arn = a_sm.create_secret(Name="shared/default", SecretString="d")["ARN"]
     trust = _doc({"Effect": "Allow", "Action": "sts:AssumeRole",
                   "Principal": {"AWS": f"arn:aws:iam::{b_id}:user/admin"}})
     read = _doc({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
-                 "Resource": secret_arn})
-    role_arn = b_iam.create_role(RoleName="consumer", AssumeRolePolicyDocument=trust)[
-        "Role"]["Arn"]
+                 "Resource": [secret_arn, default_arn]},
+                {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": key_arn})
+    b_iam.create_role(RoleName="consumer", AssumeRolePolicyDocument=trust)
     b_iam.put_role_policy(RoleName="consumer", PolicyName="read", PolicyDocument=read)
     creds = b_sts.assume_role(RoleArn=role_arn, RoleSessionName="xx")["Credentials"]
     consumer = boto3.client(
@@ -159,13 +167,25 @@ def test_cross_account_read_through_a_resource_policy(live_server):
     code, msg, _ = aws_error(consumer.get_secret_value, SecretId=secret_arn)
     assert code == "AccessDeniedException"
     assert "because no resource-based policy allows" in msg
-    a_sm.put_resource_policy(SecretId="shared/db", ResourcePolicy=_doc({
-        "Effect": "Allow", "Principal": {"AWS": role_arn},
-        "Action": "secretsmanager:GetSecretValue", "Resource": "*"}))
+    share = _doc({"Effect": "Allow", "Principal": {"AWS": role_arn},
+                  "Action": "secretsmanager:GetSecretValue", "Resource": "*"})
+    for name in ("shared/db", "shared/default"):
+        a_sm.put_resource_policy(SecretId=name, ResourcePolicy=share)
+    code, msg, _ = aws_error(consumer.get_secret_value, SecretId=secret_arn)
+    assert (code, msg) == ("AccessDeniedException", "Access to KMS is not allowed")
+    a_kms.put_key_policy(KeyId=key_arn, PolicyName="default", Policy=_doc(
+        {"Sid": "owner", "Effect": "Allow", "Action": "kms:*", "Resource": "*",
+         "Principal": {"AWS": f"arn:aws:iam::{a_id}:root"}},
+        {"Sid": "consumer", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*",
+         "Principal": {"AWS": role_arn},
+         "Condition": {"StringEquals": {
+             "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}}))
     assert consumer.get_secret_value(SecretId=secret_arn)["SecretString"] == "shared"
+    code, msg, _ = aws_error(consumer.get_secret_value, SecretId=default_arn)
+    assert code == "InvalidRequestException"
+    assert "default KMS service key" in msg
     code, _, _ = aws_error(consumer.get_secret_value, SecretId="shared/db")
     assert code in ("AccessDeniedException", "ResourceNotFoundException")
-    assert b_id != a_id
 
 
 def test_user_gains_access_when_a_policy_is_attached(account):
@@ -375,3 +395,27 @@ def test_denied_caller_sees_an_unknown_secret_named_as_written(account):
     assert msg == (f"User: arn:aws:iam::{account.account_id}:user/frank is not authorized to "
                    "perform: secretsmanager:GetSecretValue on resource: settings because no "
                    "identity-based policy allows the secretsmanager:GetSecretValue action")
+
+
+def test_reading_a_secret_needs_decrypt_on_its_customer_managed_key(account):
+    """Secrets Manager decrypts on the caller's behalf: a key policy that leaves the
+    caller out makes the secret unreadable to them with AWS's KMS refusal."""
+    iam, kms, sm = account.client("iam"), account.client("kms"), account.client()
+    admin = f"arn:aws:iam::{account.account_id}:user/admin"
+    key = kms.create_key(Policy=_doc({"Effect": "Allow", "Action": "kms:*", "Resource": "*",
+                                      "Principal": {"AWS": admin}}))["KeyMetadata"]["Arn"]
+    sm.create_secret(Name="guarded", SecretString="v", KmsKeyId=key)
+    iam.create_user(UserName="gina")
+    iam.attach_user_policy(UserName="gina",
+                           PolicyArn="arn:aws:iam::aws:policy/SecretsManagerReadWrite")
+    access = iam.create_access_key(UserName="gina")["AccessKey"]
+    gina = boto3.client("secretsmanager", endpoint_url=account.server.endpoint,
+                        region_name="us-east-1", aws_access_key_id=access["AccessKeyId"],
+                        aws_secret_access_key=access["SecretAccessKey"],
+                        config=Config(retries={"max_attempts": 1}))
+    assert gina.describe_secret(SecretId="guarded")["KmsKeyId"] == key
+    code, msg, _ = aws_error(gina.get_secret_value, SecretId="guarded")
+    assert (code, msg) == ("AccessDeniedException", "Access to KMS is not allowed")
+    code, msg, _ = aws_error(gina.put_secret_value, SecretId="guarded", SecretString="w")
+    assert (code, msg) == ("AccessDeniedException", "Access to KMS is not allowed")
+    assert sm.get_secret_value(SecretId="guarded")["SecretString"] == "v"

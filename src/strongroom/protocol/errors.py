@@ -77,6 +77,9 @@ INVALID_PARAMETER_TEXTS = {
 }
 
 INVALID_REQUEST_TEXTS = {
+    "cross_account_default_key": (  # LocalStack's text, UNCONFIRMED
+        "You can't access a secret from a different AWS account if you encrypt the secret "
+        "with the default KMS service key."),
     "value_missing": "You must provide either SecretString or SecretBinary.",  # UNCONFIRMED
 }
 
@@ -284,6 +287,8 @@ TABLE: dict[type[Exception], _Row] = {
         _text(LIMIT_TEXTS, e.limit, {"maximum": str(e.maximum)})),
     sm.InvalidNextToken: lambda e: WireError(
         "InvalidNextTokenException", "The NextToken value is invalid."),  # UNCONFIRMED
+    sm.KmsAccessDenied: lambda e: WireError(  # AWS-recorded
+        "AccessDeniedException", "Access to KMS is not allowed"),
     sm.PublicPolicy: lambda e: WireError(
         "PublicPolicyException",
         "The BlockPublicPolicy parameter is set to true, and the resource policy would grant "

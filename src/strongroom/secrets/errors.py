@@ -149,6 +149,13 @@ class InvalidNextToken(SecretsError):
         super().__init__("invalid NextToken")
 
 
+class KmsAccessDenied(SecretsError):
+    """The caller may not use the secret's KMS key (kms:Decrypt / kms:GenerateDataKey)."""
+
+    def __init__(self) -> None:
+        super().__init__("access to KMS is not allowed")
+
+
 class PublicPolicy(SecretsError):
     """BlockPublicPolicy refused a resource policy that grants broad access."""
 

@@ -15,13 +15,15 @@ from dataclasses import replace
 from strongroom.core.clock import Clock, start_of_day
 from strongroom.core.errors import AccessDenied
 from strongroom.core.types import RequestContext
-from strongroom.keys.service import KeyService, ResolvedKey
+from strongroom.keys.service import DecryptFailed, KeyService, ResolvedKey, parse_blob
+from strongroom.kms.access import policy_of
 from strongroom.policy.authorizer import Authorizer, require
 from strongroom.secrets import labels as label_moves
 from strongroom.secrets.errors import (
     ClientRequestTokenMissing,
     InvalidParameter,
     InvalidRequest,
+    KmsAccessDenied,
     LimitExceeded,
     NameScheduledForDeletion,
     SecretAlreadyMarkedDeleted,
@@ -143,18 +145,50 @@ class SecretsService:
 
     # --- values and versions -------------------------------------------------
 
-    def _decrypt(self, tx: Tx, secret: SecretRecord, version: VersionRecord) -> SecretValue:
+    def _use_key(self, tx: Tx, ctx: RequestContext, key_id: str, operation: str,
+                 arn: str, region: str, version_id: str) -> None:
+        """Secrets Manager calls KMS on the caller's behalf, so the caller needs
+        kms:<operation> on the key, decided by the key policy and IAM with the condition
+        keys KMS sees for a call through Secrets Manager (kms:ViaService and the
+        encryption context). AWS answers a refusal with "Access to KMS is not allowed"."""
+        record = tx.get_kms_key(key_id)
+        if record is None:
+            raise DecryptFailed()  # the key is gone: what it protected is unreadable
+        if record.managed and record.account_id != ctx.principal.account_id:
+            raise InvalidRequest("cross_account_default_key")
+        context = _context(arn, version_id)
+        conditions: dict[str, object] = {
+            "kms:ViaService": f"secretsmanager.{region}.amazonaws.com",
+            "kms:CallerAccount": ctx.principal.account_id,
+            "kms:EncryptionContextKeys": sorted(context),
+            **{f"kms:EncryptionContext:{k}": v for k, v in context.items()},
+        }
+        try:
+            require(self._authz, ctx, f"kms:{operation}", record.arn, conditions,
+                    resource_policy=policy_of(record), resource_account=record.account_id,
+                    resource_policy_kind="key")
+        except AccessDenied as denied:
+            raise KmsAccessDenied() from denied
+
+    def _decrypt(self, tx: Tx, ctx: RequestContext, secret: SecretRecord,
+                 version: VersionRecord) -> SecretValue:
         if version.ciphertext is None or version.wrapped_key is None:
             raise VersionIdNotFound(version.version_id)
+        header = parse_blob(version.wrapped_key)
+        if header is None:
+            raise DecryptFailed()
+        self._use_key(tx, ctx, header.key_id, "Decrypt", secret.arn, secret.region,
+                      version.version_id)
         plaintext = self._keys.decrypt_value(
             tx, version.wrapped_key, version.ciphertext, _context(secret.arn, version.version_id)
         )
         return SecretValue(ValueKind(version.value_kind or ValueKind.STRING), plaintext)
 
     def _sealed_version(
-        self, secret_pk: int, arn: str, version_id: str, seq: int, value: SecretValue,
-        key: ResolvedKey,
+        self, tx: Tx, ctx: RequestContext, region: str, secret_pk: int, arn: str,
+        version_id: str, seq: int, value: SecretValue, key: ResolvedKey,
     ) -> VersionRecord:
+        self._use_key(tx, ctx, key.key_id, "GenerateDataKey", arn, region, version_id)
         wrapped, ciphertext = self._keys.encrypt_value(key, value.data, _context(arn, version_id))
         return VersionRecord(
             secret_pk=secret_pk, version_id=version_id, seq=seq, created=self._clock.now(),
@@ -196,6 +230,7 @@ class SecretsService:
     def _add_version(
         self,
         tx: Tx,
+        ctx: RequestContext,
         secret: SecretRecord,
         token: str,
         value: SecretValue,
@@ -205,18 +240,19 @@ class SecretsService:
         existing = tx.get_version(secret.pk, token)
         before = tx.get_stages(secret.pk)
         if existing is not None and existing.ciphertext is not None:
-            if self._decrypt(tx, secret, existing) != value:
+            if self._decrypt(tx, ctx, secret, existing) != value:
                 raise TokenInUse(token, secret.arn)
             return token, label_moves.labels_of(before, token), False
         key = self._keys.key_in(tx, secret.account_id, secret.region, secret.kms_key_id)
         if existing is not None:  # the value-less placeholder a rotation left: fill it
             record = self._sealed_version(
-                secret.pk, secret.arn, token, existing.seq, value, key)
+                tx, ctx, secret.region, secret.pk, secret.arn, token, existing.seq, value, key)
             tx.fill_version(record)
         else:
             self._make_room(tx, secret.pk, before)
             record = self._sealed_version(
-                secret.pk, secret.arn, token, tx.next_version_seq(secret.pk), value, key)
+                tx, ctx, secret.region, secret.pk, secret.arn, token,
+                tx.next_version_seq(secret.pk), value, key)
             tx.insert_version(record)
         if stages is None:
             after = label_moves.promote(before, token)
@@ -267,7 +303,7 @@ class SecretsService:
             with self._store.write() as tx:
                 existing = tx.get_secret_by_name(account, region, name, lock=True)
                 if existing is not None:
-                    return self._create_retry(tx, existing, token, value)
+                    return self._create_retry(tx, ctx, existing, token, value)
                 arn = new_arn(region, account, name)
                 record = SecretRecord(
                     pk=0, account_id=account, region=region, name=name, arn=arn,
@@ -280,7 +316,7 @@ class SecretsService:
                 tx.replace_tags(pk, [(t.key, t.value) for t in _merge_tags([], tags)])
                 if value is None or token is None:
                     return WriteResult(arn=arn, name=name)
-                version = self._sealed_version(pk, arn, token, 1, value, key)
+                version = self._sealed_version(tx, ctx, region, pk, arn, token, 1, value, key)
                 tx.insert_version(version)
                 tx.set_stage(pk, Stage.CURRENT, token)
                 return WriteResult(arn=arn, name=name, version_id=token,
@@ -289,7 +325,8 @@ class SecretsService:
             raise SecretExists(name) from exc
 
     def _create_retry(
-        self, tx: Tx, existing: SecretRecord, token: str | None, value: SecretValue | None
+        self, tx: Tx, ctx: RequestContext, existing: SecretRecord, token: str | None,
+        value: SecretValue | None,
     ) -> WriteResult:
         """A CreateSecret retried with its token and value succeeds; anything else collides."""
         if existing.deleted_date is not None:
@@ -297,7 +334,7 @@ class SecretsService:
         if token and value is not None:
             version = tx.get_version(existing.pk, token)
             if version is not None and version.ciphertext is not None \
-                    and self._decrypt(tx, existing, version) == value:
+                    and self._decrypt(tx, ctx, existing, version) == value:
                 stages = label_moves.labels_of(tx.get_stages(existing.pk), token)
                 return WriteResult(existing.arn, existing.name, token, stages)
         raise SecretExists(existing.name)
@@ -320,7 +357,7 @@ class SecretsService:
             secret = self.resolve(tx, ctx, secret_id, action, conditions)
             self.not_deleted(secret)
             version = self._pick_version(tx, secret, version_id, version_stage)
-            value = self._decrypt(tx, secret, version)
+            value = self._decrypt(tx, ctx, secret, version)
             stages = tx.get_stages(secret.pk)
         self._note_access(secret, version)
         return VersionValue(
@@ -371,7 +408,7 @@ class SecretsService:
         with self._store.write() as tx:
             secret = self.resolve(tx, ctx, secret_id, "PutSecretValue", lock=True)
             self.not_deleted(secret)
-            version_id, labels, _ = self._add_version(tx, secret, token, value, stages)
+            version_id, labels, _ = self._add_version(tx, ctx, secret, token, value, stages)
         return WriteResult(secret.arn, secret.name, version_id, labels)
 
     def update_secret(
@@ -406,16 +443,17 @@ class SecretsService:
             if description is not None:
                 tx.update_secret(secret.pk, description=description)
             if new_key is not None:
-                secret = self._change_key(tx, secret, new_key)
+                secret = self._change_key(tx, ctx, secret, new_key)
             version_id = None
             if value is not None and token is not None:
                 if tx.get_version(secret.pk, token) is not None:
                     raise TokenInUse(token, secret.arn)
-                version_id, _, _ = self._add_version(tx, secret, token, value, None)
+                version_id, _, _ = self._add_version(tx, ctx, secret, token, value, None)
             tx.update_secret(secret.pk, last_changed=self._clock.now())
         return WriteResult(secret.arn, secret.name, version_id)
 
-    def _change_key(self, tx: Tx, secret: SecretRecord, key: ResolvedKey) -> SecretRecord:
+    def _change_key(self, tx: Tx, ctx: RequestContext, secret: SecretRecord,
+                    key: ResolvedKey) -> SecretRecord:
         """Re-encrypt the labelled AWS versions under the new key, as AWS does."""
         stages = tx.get_stages(secret.pk)
         for stage in (Stage.CURRENT, Stage.PENDING, Stage.PREVIOUS):
@@ -423,9 +461,10 @@ class SecretsService:
             version = tx.get_version(secret.pk, version_id) if version_id else None
             if version is None or version.ciphertext is None:
                 continue
-            value = self._decrypt(tx, secret, version)
+            value = self._decrypt(tx, ctx, secret, version)
             tx.fill_version(self._sealed_version(
-                secret.pk, secret.arn, version.version_id, version.seq, value, key))
+                tx, ctx, secret.region, secret.pk, secret.arn, version.version_id, version.seq,
+                value, key))
         kms_key_id = None if key.managed else key.arn
         tx.update_secret(secret.pk, kms_key_id=kms_key_id)
         return replace(secret, kms_key_id=kms_key_id)
