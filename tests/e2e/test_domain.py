@@ -134,3 +134,21 @@ def test_concurrent_creates_of_one_name_make_one_secret(app):
         t.join()
     assert outcomes.count("created") == 1
     assert set(outcomes) == {"created", "SecretExists"}
+
+
+def test_deleting_a_customer_key_shreds_the_secrets_under_it(app):
+    """After its window a deleted key's material is purged; its secrets can never be
+    read again, though they still exist."""
+    from strongroom.keys.service import DecryptFailed
+
+    c = ctx(app)
+    key = app.kms.create_key(c)
+    app.secrets.create_secret(c, name="shredded", token=str(uuid.uuid4()),
+                              value=SecretValue.of_string("gone soon"), kms_key_id=key.arn)
+    assert app.secrets.get_secret_value(c, "shredded").value.string == "gone soon"
+    app.kms.schedule_key_deletion(c, key.arn, window_days=7)
+    app.clock.advance(7 * 86400 + 1)
+    assert app.kms.purge_due() == 1
+    with pytest.raises(DecryptFailed):
+        app.secrets.get_secret_value(c, "shredded")
+    assert app.secrets.describe_secret(c, "shredded").kms_key_id == key.arn
