@@ -91,3 +91,24 @@ def test_root_key_file_is_private(tmp_path):
     path.chmod(0o644)
     with pytest.raises(RootKeyError):
         RootKey.load(path)
+
+
+def test_opened_data_keys_are_cached_for_a_bounded_time_and_bound_to_their_context(tmp_path):
+    from strongroom.keys.service import DATA_KEY_TTL
+
+    store = SQLiteStore(tmp_path / "k.db")
+    root, _ = RootKey.load_or_create(tmp_path / "root.key")
+    clock = ManualClock()
+    service = KeyService(store, root, clock)
+    key = service.key_for_encryption("123456789012", "us-east-1", None)
+    blob, ciphertext = service.encrypt_value(key, b"cached", ctx("v1"))
+    with store.read() as tx:
+        assert service.decrypt_value(tx, blob, ciphertext, ctx("v1")) == b"cached"
+        assert len(service._data_keys) == 1
+        with pytest.raises(DecryptFailed):  # a cache hit still needs the same context
+            service.decrypt_value(tx, blob, ciphertext, ctx("v2"))
+        clock.advance(DATA_KEY_TTL + 1)
+        assert service.decrypt_value(tx, blob, ciphertext, ctx("v1")) == b"cached"
+    service.forget_all()
+    assert service._data_keys == {} or len(service._data_keys) == 0
+    store.close()

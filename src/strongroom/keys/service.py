@@ -26,6 +26,7 @@ import json
 import struct
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -40,6 +41,8 @@ from strongroom.storage.records import KeyRecord
 from strongroom.storage.sql import Tx
 
 MANAGED_ALIAS = "alias/aws/secretsmanager"
+DATA_KEY_TTL = 300.0  # seconds an opened data key may stay in memory
+DATA_KEY_CACHE = 10_000
 MANAGED_DESCRIPTION = (
     "Default key that protects my Secrets Manager data when no other key is defined")
 _BLOB_MAGIC = b"SRDK\x01"  # format 1: read only
@@ -87,6 +90,9 @@ class BlobHeader:
     header: bytes  # the bytes before the nonce
     box: bytes
     legacy: bool
+
+
+_NO_HEADER = BlobHeader("", 0, b"", b"", legacy=False)
 
 
 @dataclass(frozen=True)
@@ -156,7 +162,15 @@ class KeyService:
         self._root = root
         self._clock = clock
         self._materials: dict[tuple[str, int], bytes] = {}
+        self._data_keys: OrderedDict[tuple[bytes, tuple[tuple[str, str], ...]],
+                                     tuple[bytes, float]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def forget_all(self) -> None:
+        """Drop every key held in memory (on sealing): material and data keys alike."""
+        with self._lock:
+            self._materials.clear()
+            self._data_keys.clear()
 
     # --- resolving keys -------------------------------------------------------
 
@@ -245,6 +259,9 @@ class KeyService:
         with self._lock:
             for cached in [k for k in self._materials if k[0] == key_id]:
                 del self._materials[cached]
+            for blob_key in [k for k in self._data_keys
+                             if (parse_blob(k[0]) or _NO_HEADER).key_id == key_id]:
+                del self._data_keys[blob_key]
 
     def _lookup(self, tx: Tx, account_id: str, region: str, key_ref: str) -> KeyRecord | None:
         if key_ref.startswith("arn:"):
@@ -328,8 +345,33 @@ class KeyService:
                        key_arn=key.arn)
 
     def decrypt_data_key(self, tx: Tx, blob: bytes, context: Mapping[str, str]) -> bytes:
-        """Open a data key; the blob names its key. Any failure is `DecryptFailed`."""
-        return self.open_blob(tx, blob, context)
+        """Open a data key; the blob names its key. Any failure is `DecryptFailed`.
+
+        Opened data keys stay in memory for at most DATA_KEY_TTL seconds (and at most
+        DATA_KEY_CACHE of them), keyed by blob *and* context, so a hit needs exactly
+        what a fresh open would. The key's state is read on every call all the same:
+        disabling a key takes effect at once.
+        """
+        parsed = parse_blob(blob)
+        if parsed is None:
+            raise DecryptFailed()
+        cache_key = (blob, tuple(sorted(context.items())))
+        now = self._clock.now()
+        with self._lock:
+            cached = self._data_keys.get(cache_key)
+        if cached is not None and now - cached[1] < DATA_KEY_TTL:
+            record = tx.get_key(parsed.key_id)
+            if record is None:
+                raise DecryptFailed()
+            if record.state != "Enabled":
+                raise KeyUnusable(record.arn, record.state)
+            return cached[0]
+        data_key = self.open_blob(tx, blob, context)
+        with self._lock:
+            self._data_keys[cache_key] = (data_key, now)
+            while len(self._data_keys) > DATA_KEY_CACHE:
+                self._data_keys.popitem(last=False)
+        return data_key
 
     # --- values ---------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from strongroom.kms.errors import InvalidArnRegion, InvalidKeyId
 
@@ -142,6 +143,7 @@ def alias_arn(region: str, account_id: str, alias_name: str) -> str:
     return f"arn:aws:kms:{region}:{account_id}:{alias_name}"
 
 
+@lru_cache(maxsize=1024)
 def default_key_policy(account_id: str) -> str:
     """The policy CreateKey attaches without `Policy`: the account root may do anything,
     which delegates access to the account's IAM policies (kms-subset.md §5; the Id and
@@ -159,6 +161,7 @@ def default_key_policy(account_id: str) -> str:
     }, indent=2)
 
 
+@lru_cache(maxsize=1024)
 def managed_key_policy(account_id: str, region: str) -> str:
     """The fixed policy of `aws/secretsmanager` (kms-subset.md §5): use only through
     Secrets Manager by the account's principals; the account root may read metadata."""
