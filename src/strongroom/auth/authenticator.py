@@ -66,6 +66,11 @@ class Authenticator:
         verify_signature(request, signed, secret)
         return principal, signed.region
 
+    def forget_all(self) -> None:
+        """Drop every cached credential (their secrets came from the root key): on seal."""
+        with self._lock:
+            self._cache.clear()
+
     def _cached(self, access_key_id: str) -> _Entry | None:
         with self._lock:
             entry = self._cache.get(access_key_id)

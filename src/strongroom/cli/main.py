@@ -2,7 +2,8 @@
 
 `strongroom server` initializes an empty data directory on first start (root
 key, store, default account, administrator) and prints the administrator's key
-pair once, ready to paste into a shell.
+pair once, ready to paste into a shell. `strongroom operator init` does the same
+before first start with the root key sealed by a passphrase or Shamir shares.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 import sys
 from pathlib import Path
 
+from strongroom.cli import operator
 from strongroom.core.config import DEFAULT_PORT, DEFAULT_REGION, ServerConfig, standard_regions
 
 
@@ -74,6 +76,11 @@ def run_server(args: argparse.Namespace) -> int:
             f"export AWS_DEFAULT_REGION={config.default_region}\n",
             flush=True,
         )
+    status = application.holder.status()
+    if status.sealed:
+        print(f"strongroom: the root key is sealed ({status.mode} mode); every API call "
+              "answers 503 until an operator runs `strongroom operator unseal --data-dir "
+              f"{config.data_dir}`", flush=True)
     print(f"strongroom: serving on {endpoint}", flush=True)
     uvicorn.run(
         StrongroomApp(application), host=config.host, port=config.port, access_log=False,
@@ -99,17 +106,11 @@ def _account_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run_account(args: argparse.Namespace) -> int:
     from strongroom.auth.identity import Identities, new_account_id
     from strongroom.core.clock import SystemClock
-    from strongroom.keys.rootkey import RootKey, RootKeyError
-    from strongroom.server.compose import ROOT_KEY_FILE, open_store
+    from strongroom.server.compose import open_store
 
-    key_file = args.data_dir / ROOT_KEY_FILE
-    if not key_file.exists():
-        print(f"strongroom: {args.data_dir} is not initialized; start the server once first",
-              file=sys.stderr)
-        return 1
-    try:
-        root = RootKey.load(key_file)
-    except RootKeyError as exc:
+    try:  # the key file, or (passphrase, shamir modes) a prompt
+        root, _ = operator.unseal_offline(args.data_dir, [], None)
+    except operator.OperatorError as exc:
         print(f"strongroom: {exc}", file=sys.stderr)
         return 1
     config = ServerConfig(data_dir=args.data_dir, store=args.store, regions=frozenset())
@@ -144,11 +145,14 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     _server_parser(sub)
     _account_parser(sub)
+    operator.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "server":
         return run_server(args)
     if args.command == "account":
         return run_account(args)
+    if args.command == "operator":
+        return operator.run(args)
     parser.error(f"unknown command {args.command}")
     return 2
 

@@ -2,7 +2,9 @@
 
 AES-256-GCM with a random 96-bit nonce; the nonce travels in front of the
 ciphertext. Every failure to open a box becomes the same `CiphertextInvalid`,
-so callers learn nothing about why (no padding or tag oracle).
+so callers learn nothing about why (no padding or tag oracle). Keys may be held
+in a `bytearray`, so that their holder can overwrite them when it lets them go.
+The passphrase KDF (scrypt, memory-hard) lives here too.
 """
 
 from __future__ import annotations
@@ -11,11 +13,21 @@ import os
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from strongroom.core.errors import StrongroomError
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
+SALT_BYTES = 16
+# scrypt cost: 2**17 x 8 x 128 bytes = 128 MiB of memory and about 0.4 s per derivation,
+# paid once per unseal. Parameters travel with what they protect, so they can grow later.
+SCRYPT_N = 2**17
+SCRYPT_R = 8
+SCRYPT_P = 1
+SCRYPT_MIN_N = 2**15
+
+KeyBytes = bytes | bytearray
 
 
 class CiphertextInvalid(StrongroomError):
@@ -29,16 +41,29 @@ def random_key() -> bytes:
     return os.urandom(KEY_BYTES)
 
 
-def seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+def seal(key: KeyBytes, plaintext: bytes, aad: bytes) -> bytes:
     """Encrypt and authenticate; returns nonce || ciphertext || tag."""
     nonce = os.urandom(NONCE_BYTES)
     return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
 
 
-def open_sealed(key: bytes, box: bytes, aad: bytes) -> bytes:
+def open_sealed(key: KeyBytes, box: bytes, aad: bytes) -> bytes:
     if len(key) != KEY_BYTES or len(box) < NONCE_BYTES + 16:
         raise CiphertextInvalid()
     try:
         return AESGCM(key).decrypt(box[:NONCE_BYTES], box[NONCE_BYTES:], aad)
     except (InvalidTag, ValueError) as exc:
         raise CiphertextInvalid() from exc
+
+
+def random_bytes(count: int) -> bytes:
+    return os.urandom(count)
+
+
+def derive_key(passphrase: bytes, salt: bytes, *, n: int = SCRYPT_N, r: int = SCRYPT_R,
+               p: int = SCRYPT_P) -> bytes:
+    """A 256-bit key from a passphrase with scrypt; refuses parameters weaker than the floor
+    (a tampered parameter file must not make guessing cheap)."""
+    if n < SCRYPT_MIN_N or n & (n - 1) or r < 8 or p < 1 or len(salt) < SALT_BYTES:
+        raise ValueError("scrypt parameters below strongroom's floor")
+    return Scrypt(salt=salt, length=KEY_BYTES, n=n, r=r, p=p).derive(passphrase)

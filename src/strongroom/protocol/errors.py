@@ -16,6 +16,7 @@ from strongroom.auth import errors as auth
 from strongroom.auth.sts import StsError
 from strongroom.core import errors as core
 from strongroom.iam import errors as iam
+from strongroom.keys.rootkey import Sealed
 from strongroom.keys.service import DecryptFailed, KeyNotFound, KeyUnusable
 from strongroom.kms import errors as kms
 from strongroom.policy.errors import MalformedPolicy
@@ -211,6 +212,9 @@ _Row = Callable[[Any], WireError]
 
 TABLE: dict[type[Exception], _Row] = {
     StsError: _sts,
+    Sealed: lambda e: WireError(
+        "ServiceUnavailableException",
+        "strongroom is sealed; an operator must unseal it (strongroom operator unseal).", 503),
     # authentication
     auth.MissingAuthentication: lambda e: WireError(
         "MissingAuthenticationTokenException", "Request is missing Authentication Token"),

@@ -1,24 +1,39 @@
-"""The ASGI application: one port for every API, plus a health endpoint.
+"""The ASGI application: one port for every API, plus health and operator endpoints.
 
 It reads the request (bounded), picks the protocol adapter, and runs it on a
 worker thread, because the services below are synchronous. It also starts and
 stops background work with the server's lifespan.
+
+While the root key is sealed every API request gets HTTP 503 (AWS's
+ServiceUnavailable shapes) and /health says so. The operator endpoint
+(`POST /_strongroom/operator/{status,seal,unseal}`) answers loopback clients only,
+and only with the token the server wrote to `<data-dir>/operator.token` (mode 0600):
+whoever can read the data directory can seal and unseal, nobody else.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
+import ipaddress
 import json
 import logging
+import time
+import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from strongroom.auth.sigv4 import HttpRequest
+from strongroom.core.errors import StrongroomError
+from strongroom.keys.seal import RootKeyHolder, SealMode, SealStatus, ShareInvalid, UnsealFailed
+from strongroom.protocol.json11 import CONTENT_TYPE as JSON11_CONTENT_TYPE
 from strongroom.protocol.json11 import ClientFacts, HttpResponse
 from strongroom.protocol.query import signing_service
+from strongroom.protocol.xml import CONTENT_TYPE as XML_CONTENT_TYPE
+from strongroom.protocol.xml import render_error
 from strongroom.server.background import Background
-from strongroom.server.compose import Application
+from strongroom.server.compose import Application, forget_operator_token
 
 log = logging.getLogger("strongroom.server")
 
@@ -27,6 +42,11 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 HEALTH_PATHS = ("/health", "/_strongroom/health")
+OPERATOR_PREFIX = "/_strongroom/operator/"
+OPERATOR_HEADER = "x-strongroom-operator-token"
+SEALED_MESSAGE = ("strongroom is sealed; an operator must unseal it "
+                  "(strongroom operator unseal).")
+DRAIN_SECONDS = 10.0
 
 
 class BodyTooLarge(Exception):
@@ -39,6 +59,45 @@ def _json_response(status: int, payload: dict[str, Any], extra: tuple[tuple[str,
         status, (("content-type", "application/json"), *extra), json.dumps(payload).encode())
 
 
+def _sealed_json() -> HttpResponse:
+    request_id = str(uuid.uuid4())
+    body = {"__type": "ServiceUnavailableException", "message": SEALED_MESSAGE}
+    return HttpResponse(503, (("content-type", JSON11_CONTENT_TYPE),
+                              ("x-amzn-RequestId", request_id),
+                              ("x-amzn-ErrorType", "ServiceUnavailableException")),
+                        json.dumps(body).encode())
+
+
+def _sealed_xml(namespace: str) -> HttpResponse:
+    request_id = str(uuid.uuid4())
+    return HttpResponse(503, (("content-type", XML_CONTENT_TYPE), ("x-amzn-RequestId", request_id)),
+                        render_error(namespace, "ServiceUnavailable", SEALED_MESSAGE, request_id,
+                                     sender=False))
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _unseal(holder: RootKeyHolder, request: dict[str, Any]) -> SealStatus:
+    """One unseal step from the operator's request: a share, a passphrase, or (file mode)
+    nothing — the key file is read again."""
+    share, passphrase = request.get("share"), request.get("passphrase")
+    if isinstance(share, str) and share:
+        return holder.submit_share(share)
+    if isinstance(passphrase, str) and passphrase:
+        return holder.unseal_with_passphrase(passphrase)
+    if holder.mode is SealMode.FILE:
+        return holder.unseal_from_file()
+    if holder.sealed:
+        raise UnsealFailed(f"this data directory is sealed in {holder.mode} mode: give a "
+                           + ("share" if holder.mode is SealMode.SHAMIR else "passphrase"))
+    return holder.status()
+
+
 class StrongroomApp:
     def __init__(self, application: Application) -> None:
         self.application = application
@@ -46,6 +105,7 @@ class StrongroomApp:
             max_workers=application.config.worker_threads, thread_name_prefix="strongroom")
         self._background = Background(application)
         self._limit = application.config.max_body_bytes
+        self._in_flight = 0  # API requests on the pool; touched only on the event loop
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -68,7 +128,9 @@ class StrongroomApp:
         path_text = path.decode("latin-1") if isinstance(path, bytes) else str(path)
         headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
         if method == "GET" and path_text in HEALTH_PATHS:
-            return _json_response(200, {"status": "ok", "sealed": False})
+            sealed = self.application.holder.sealed
+            return _json_response(200, {"status": "sealed" if sealed else "ok",
+                                        "sealed": sealed})
         try:
             body = await self._read_body(receive)
         except BodyTooLarge:
@@ -76,6 +138,9 @@ class StrongroomApp:
                 "__type": "RequestEntityTooLargeException",
                 "message": f"Request body must be at most {self._limit} bytes.",
             }, (("x-amzn-ErrorType", "RequestEntityTooLargeException"),))
+        if path_text.startswith(OPERATOR_PREFIX):
+            return await self._operator(scope, method, path_text[len(OPERATOR_PREFIX):],
+                                        headers, body)
         request = HttpRequest(
             method=method, path=path_text,
             query=scope.get("query_string", b"").decode("latin-1"), headers=headers, body=body,
@@ -86,13 +151,71 @@ class StrongroomApp:
         json11 = self.application.json11
         loop = asyncio.get_running_loop()
         if method == "POST" and target:
-            return await loop.run_in_executor(self._pool, json11.handle, request, target, facts)
+            if self.application.holder.sealed:
+                return _sealed_json()
+            return await self._on_pool(loop, json11.handle, request, target, facts)
         query = self.application.query
         service = query.service_for(signing_service(request) or "") or query.service_for(
             next((v for k, v in headers if k.lower() == "host"), ""))
         if service is not None and method in ("POST", "GET"):
-            return await loop.run_in_executor(self._pool, query.handle, request, service, facts)
+            if self.application.holder.sealed:
+                return _sealed_xml(service.xml_namespace)
+            return await self._on_pool(loop, query.handle, request, service, facts)
+        if self.application.holder.sealed:
+            return _sealed_json()
         return json11.error_for_unroutable(method, path_text)
+
+    async def _on_pool(self, loop: asyncio.AbstractEventLoop, handler: Callable[..., HttpResponse],
+                       *args: Any) -> HttpResponse:
+        self._in_flight += 1
+        try:
+            return await loop.run_in_executor(self._pool, handler, *args)
+        finally:
+            self._in_flight -= 1
+
+    async def _operator(self, scope: Scope, method: str, action: str,
+                        headers: tuple[tuple[str, str], ...], body: bytes) -> HttpResponse:
+        client = scope.get("client") or ("", 0)
+        if not _is_loopback(client[0]):
+            return _json_response(404, {"error": "not found"})
+        given = next((v for k, v in headers if k.lower() == OPERATOR_HEADER), "")
+        expected = self.application.operator_token
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            return _json_response(401, {"error": "operator token missing or wrong (read it "
+                                        "from <data-dir>/operator.token)"})
+        if method != "POST" or action not in ("status", "seal", "unseal"):
+            return _json_response(404, {"error": "unknown operator action"})
+        holder = self.application.holder
+        try:
+            request = json.loads(body or b"{}")
+            if not isinstance(request, dict):
+                raise ValueError("body")
+        except ValueError:
+            return _json_response(400, {"error": "the body must be a JSON object"})
+        try:
+            if action == "seal":
+                status = holder.seal()
+                log.warning("sealed by an operator")
+                await self._drain()
+                holder.root.forget_derived()  # what requests in flight may have cached again
+            elif action == "unseal":
+                status = await asyncio.get_running_loop().run_in_executor(
+                    None, _unseal, holder, request)
+                if not status.sealed:
+                    log.warning("unsealed by an operator")
+            else:
+                status = holder.status()
+        except (UnsealFailed, ShareInvalid) as exc:
+            return _json_response(400, {"error": exc.reason, **holder.status().to_json()})
+        except StrongroomError as exc:
+            return _json_response(400, {"error": str(exc), **holder.status().to_json()})
+        return _json_response(200, status.to_json())
+
+    async def _drain(self) -> None:
+        """Wait (bounded) for API requests already past the seal check to finish."""
+        deadline = time.monotonic() + DRAIN_SECONDS
+        while self._in_flight and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
 
     async def _read_body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []
@@ -120,5 +243,6 @@ class StrongroomApp:
                 self._background.stop()
                 self._pool.shutdown(wait=True)
                 self.application.store.close()
+                forget_operator_token(self.application)
                 await send({"type": "lifespan.shutdown.complete"})
                 return

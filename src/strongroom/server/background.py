@@ -32,7 +32,10 @@ class Background:
 
     def run_once(self) -> int:
         """One pass: expired sessions, KMS keys past their deletion window (their material
-        is destroyed), keys due for automatic rotation, secrets past their recovery window."""
+        is destroyed), keys due for automatic rotation, secrets past their recovery window.
+        Skipped while the root key is sealed (rotation needs it; the rest waits too)."""
+        if self._app.holder.sealed:
+            return 0
         self._app.sessions.purge_expired()
         shredded = self._app.kms.purge_due()
         if shredded:

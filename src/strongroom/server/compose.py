@@ -6,8 +6,12 @@ it needs here.
 
 from __future__ import annotations
 
+import json
+import logging
 import os
+import secrets as random_source
 from dataclasses import dataclass
+from pathlib import Path
 
 from strongroom.auth.authenticator import Authenticator
 from strongroom.auth.identity import Credentials, Identities, new_account_id
@@ -19,6 +23,7 @@ from strongroom.iam.authorizer import IamAuthorizer
 from strongroom.iam.generations import Generations
 from strongroom.iam.service import IamService
 from strongroom.keys.rootkey import RootKey
+from strongroom.keys.seal import KEY_FILE, RootKeyHolder
 from strongroom.keys.service import KeyService
 from strongroom.kms.service import KmsService
 from strongroom.policy.authorizer import Authorizer, LateAuthorizer
@@ -36,10 +41,13 @@ from strongroom.storage.base import Store
 
 IAM_NAMESPACE = "https://iam.amazonaws.com/doc/2010-05-08/"
 STS_NAMESPACE = "https://sts.amazonaws.com/doc/2011-06-15/"
-ROOT_KEY_FILE = "root.key"
+ROOT_KEY_FILE = KEY_FILE
+OPERATOR_TOKEN_FILE = "operator.token"  # noqa: S105 - a file name
 SQLITE_FILE = "strongroom.db"
 ENV_ACCESS_KEY = "STRONGROOM_ROOT_ACCESS_KEY_ID"
 ENV_SECRET_KEY = "STRONGROOM_ROOT_SECRET_ACCESS_KEY"  # noqa: S105 - a variable name
+
+log = logging.getLogger("strongroom.server")
 
 
 @dataclass
@@ -54,6 +62,9 @@ class Application:
     sessions: Sessions
     query: QueryProtocol
     kms: KmsService
+    holder: RootKeyHolder
+    authenticator: Authenticator
+    operator_token: str
 
 
 @dataclass(frozen=True)
@@ -82,21 +93,23 @@ def build(config: ServerConfig, *, clock: Clock | None = None,
     """Wire everything. `authorizer` replaces IAM policy evaluation (tests of other layers)."""
     clock = clock or SystemClock()
     config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    root, _ = RootKey.load_or_create(config.data_dir / ROOT_KEY_FILE)
+    holder = RootKeyHolder.open(config.data_dir)
+    root = holder.root
     store = open_store(config)
     late = LateAuthorizer()
     identities = Identities(store, root, clock)
     iam = IamService(store, root, clock, late)
     generations = Generations(iam, clock)
     late.target = authorizer or IamAuthorizer(iam, clock, generations)
-    iam.seed_managed_policies()  # before the first account, whose admin attaches one
-    first = _first_start(identities, config)
+    first = first_start(identities, iam, config, root)
     keys = KeyService(store, root, clock)
     secrets = SecretsService(store, keys, late, clock)
     kms = KmsService(store, keys, late, clock)
     sessions = Sessions(store, root, clock)
     sts = StsService(iam, sessions, late, clock)
     authenticator = Authenticator(identities, sessions, clock, config.regions, generations)
+    holder.on_seal(authenticator.forget_all)
+    holder.on_seal(keys.forget_all)
     api = secretsmanager.SecretsApi(secrets, SecretsReader(secrets), ResourcePolicies(secrets))
     json11 = Json11Protocol(
         [JsonService(ServiceModel.load("secretsmanager"), secretsmanager.OPERATIONS, api),
@@ -108,12 +121,20 @@ def build(config: ServerConfig, *, clock: Clock | None = None,
         QueryService(ServiceModel.load("sts"), STS_NAMESPACE, sts_wire.OPERATIONS, sts),
     ], authenticator)
     return Application(config, store, identities, secrets, json11, first, iam, sessions, query,
-                       kms)
+                       kms, holder, authenticator, write_operator_token(config))
 
 
-def _first_start(identities: Identities, config: ServerConfig) -> FirstStart | None:
-    """On an empty store: the default account and its administrator's key pair."""
+def first_start(identities: Identities, iam: IamService, config: ServerConfig, root: RootKey
+                ) -> FirstStart | None:
+    """Seed the AWS managed policies; on an empty store, create the default account and its
+    administrator's key pair. Wrapping that key pair needs the root key: a sealed first
+    start creates no account (`operator init` creates it instead)."""
+    iam.seed_managed_policies()  # before the first account, whose admin attaches one
     if identities.accounts():
+        return None
+    if root.sealed:
+        log.warning("the store has no account and the root key is sealed: unseal, then "
+                    "create one with `strongroom account create`")
         return None
     account_id = config.account_id or new_account_id()
     fixed = None
@@ -121,3 +142,27 @@ def _first_start(identities: Identities, config: ServerConfig) -> FirstStart | N
         fixed = Credentials(os.environ[ENV_ACCESS_KEY], os.environ[ENV_SECRET_KEY])
     credentials = identities.create_account(account_id, fixed)
     return FirstStart(account_id, credentials)
+
+
+def write_operator_token(config: ServerConfig) -> str:
+    """A fresh random token for the operator endpoint, readable only by who can read the data
+    dir (mode 0600), with the port the CLI should talk to."""
+    token = random_source.token_hex(32)
+    path = Path(config.data_dir) / OPERATOR_TOKEN_FILE
+    pending = path.with_name(path.name + ".pending")
+    pending.unlink(missing_ok=True)
+    fd = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump({"port": config.port, "token": token}, handle)
+    os.replace(pending, path)
+    return token
+
+
+def forget_operator_token(application: Application) -> None:
+    """Remove the token file at shutdown, unless another server has since written its own."""
+    path = Path(application.config.data_dir) / OPERATOR_TOKEN_FILE
+    try:
+        if json.loads(path.read_text()).get("token") == application.operator_token:
+            path.unlink()
+    except (OSError, ValueError):
+        pass
