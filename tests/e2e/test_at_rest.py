@@ -24,7 +24,11 @@ def _store_bytes(server) -> bytes:
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
         for table in tables:
             for row in conn.execute(f'SELECT * FROM "{table}"'):
-                dump.append(repr(row).encode())
+                for value in row:
+                    if isinstance(value, bytes | memoryview):
+                        dump.append(bytes(value))
+                    else:
+                        dump.append(str(value).encode())
     return b"\n".join(dump)
 
 
@@ -50,3 +54,21 @@ def test_access_key_secrets_are_not_stored_in_the_clear(account, live_server):
     stored = _store_bytes(live_server)
     assert account.credentials.access_key_id.encode() in stored
     assert account.credentials.secret_access_key.encode() not in stored
+
+
+def test_key_material_is_never_stored_in_the_clear(sm, account, live_server):
+    """KMS key material (the managed key's and a customer key's, every version) exists
+    in the store only wrapped by the root key."""
+    kms = account.client("kms")
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    kms.rotate_key_on_demand(KeyId=key)
+    sm.create_secret(Name="km/a", SecretString="v", KmsKeyId=key)
+    sm.create_secret(Name="km/b", SecretString="w")
+    assert sm.get_secret_value(SecretId="km/a")["SecretString"] == "v"
+    materials = list(live_server.app.secrets._keys._materials.values())
+    assert len(materials) >= 2
+    stored = _store_bytes(live_server)
+    for material in materials:
+        for form in (bytes(material), bytes(material).hex().encode(),
+                     base64.b64encode(bytes(material))):
+            assert form not in stored
