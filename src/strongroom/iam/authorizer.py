@@ -10,6 +10,7 @@ It never decides anything itself: `strongroom.policy.evaluate` does.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,7 +23,13 @@ from strongroom.iam.generations import Generations
 from strongroom.iam.model import PrincipalPolicies
 from strongroom.iam.service import IamService
 from strongroom.policy.authorizer import AuthorizationRequest
-from strongroom.policy.document import Effect, PolicyDocument, PolicyKind, parse_policy
+from strongroom.policy.document import (
+    Effect,
+    PolicyDocument,
+    PolicyKind,
+    Statement,
+    parse_policy,
+)
 from strongroom.policy.errors import MalformedPolicy
 from strongroom.policy.evaluate import (
     ALLOW,
@@ -33,6 +40,7 @@ from strongroom.policy.evaluate import (
     RequestFacts,
     evaluate,
 )
+from strongroom.policy.matching import action_matches
 from strongroom.policy.variables import ContextValue
 
 # Condition keys whose value is a mapping stand for one key per entry.
@@ -78,6 +86,47 @@ def _allows_everything(documents: Sequence[PolicyDocument]) -> bool:
                and not s.condition for s in statements)
 
 
+# Secrets Manager asks KMS on every read with the same few facts; when nothing that
+# could decide depends on anything else, the decision is remembered (per IAM generation).
+_KEY_POLICY_KEYS = ("kms:ViaService", "kms:CallerAccount")
+_STABLE_KEYS = frozenset(k.lower() for k in _KEY_POLICY_KEYS)
+_DECISIONS_KEPT = 10_000
+
+
+def _optional(document: PolicyDocument | None) -> tuple[PolicyDocument, ...]:
+    return () if document is None else (document,)
+
+
+def _may_apply(statement: Statement, action: str) -> bool:
+    if statement.action is not None:
+        return action_matches(statement.action, action)
+    return not action_matches(statement.not_action or (), action)
+
+
+def _variable_free(statement: Statement) -> bool:
+    return not any("${" in r for r in (*(statement.resource or ()),
+                                        *(statement.not_resource or ())))
+
+
+@lru_cache(maxsize=4096)
+def _context_free(caller_docs: tuple[PolicyDocument, ...], key_policy: PolicyDocument | None,
+                  action: str) -> bool:
+    """True when a key-use decision cannot depend on the request beyond who asks and
+    the kms:ViaService / kms:CallerAccount values: no caller statement for the action
+    has a condition, and the key policy's conditions test only those two keys."""
+    for document in caller_docs:
+        for statement in document.statements:
+            if _may_apply(statement, action) and (
+                    statement.condition or not _variable_free(statement)):
+                return False
+    for statement in key_policy.statements if key_policy else ():
+        if not _variable_free(statement):
+            return False
+        if any(c.key.lower() not in _STABLE_KEYS for c in statement.condition):
+            return False
+    return True
+
+
 def _denies(document: PolicyDocument | None) -> bool:
     return document is not None and any(s.effect is Effect.DENY for s in document.statements)
 
@@ -89,6 +138,7 @@ class IamAuthorizer:
         self._generations = generations
         self._lock = threading.Lock()
         self._held: dict[tuple[str, str, str], _Held] = {}
+        self._decisions: OrderedDict[tuple[object, ...], Decision] = OrderedDict()
 
     def _policies_of(self, principal: Principal) -> _Held:
         account = principal.account_id
@@ -148,15 +198,33 @@ class IamAuthorizer:
         session = None
         if principal.session_policies is not None:
             session = _documents(principal.session_policies, "identity")
+        memo_key = None
+        if request.resource_policy_kind == "key" and _context_free(
+                (*held.identity, *_optional(held.boundary), *(session or ())),
+                resource_doc, request.action.lower()):
+            memo_key = (principal.arn, principal.user_id, held.generation, held.owner_id,
+                        principal.session_policies, request.action.lower(), request.resource,
+                        request.resource_policy, request.resource_account,
+                        *(str(request.context.get(k)) for k in _KEY_POLICY_KEYS))
+            with self._lock:
+                known = self._decisions.get(memo_key)
+            if known is not None:
+                return known
         facts = RequestFacts(
             action=request.action, resource=request.resource, principal=caller,
             context=self._context(request.ctx, request.context),
         )
-        return evaluate(facts, PolicySet(
+        decision = evaluate(facts, PolicySet(
             identity=held.identity, resource=resource_doc,
             resource_account=request.resource_account, boundary=held.boundary,
             session=session, resource_policy_required=required,
         ))
+        if memo_key is not None and not self._iam.store.in_write():
+            with self._lock:
+                self._decisions[memo_key] = decision
+                while len(self._decisions) > _DECISIONS_KEPT:
+                    self._decisions.popitem(last=False)
+        return decision
 
     def _context(self, ctx: RequestContext, given: Mapping[str, object]
                  ) -> dict[str, ContextValue | None]:

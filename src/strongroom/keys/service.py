@@ -123,6 +123,7 @@ def blob_header(key_id: str, version: int) -> bytes:
     return _BLOB_MAGIC_V2 + bytes([len(raw)]) + raw + _VERSION.pack(version)
 
 
+@lru_cache(maxsize=4096)
 def parse_blob(blob: bytes) -> BlobHeader | None:
     """Split a blob into the key it names and its sealed box; None if it is not ours."""
     legacy = blob.startswith(_BLOB_MAGIC)
