@@ -419,3 +419,24 @@ def test_reading_a_secret_needs_decrypt_on_its_customer_managed_key(account):
     code, msg, _ = aws_error(gina.put_secret_value, SecretId="guarded", SecretString="w")
     assert (code, msg) == ("AccessDeniedException", "Access to KMS is not allowed")
     assert sm.get_secret_value(SecretId="guarded")["SecretString"] == "v"
+
+
+def test_key_use_decisions_follow_policy_changes_at_once(account):
+    iam, kms, sm = account.client("iam"), account.client("kms"), account.client()
+    root = f"arn:aws:iam::{account.account_id}:root"
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    sm.create_secret(Name="followed", SecretString="v", KmsKeyId=key)
+    assert sm.get_secret_value(SecretId="followed")["SecretString"] == "v"
+    iam.put_user_policy(UserName="admin", PolicyName="no-decrypt", PolicyDocument=_doc(
+        {"Effect": "Deny", "Action": "kms:Decrypt", "Resource": "*"}))
+    code, msg, _ = aws_error(sm.get_secret_value, SecretId="followed")
+    assert (code, msg) == ("AccessDeniedException", "Access to KMS is not allowed")
+    iam.delete_user_policy(UserName="admin", PolicyName="no-decrypt")
+    assert sm.get_secret_value(SecretId="followed")["SecretString"] == "v"
+    kms.put_key_policy(KeyId=key, PolicyName="default", BypassPolicyLockoutSafetyCheck=True,
+                       Policy=_doc({"Effect": "Allow", "Action": "kms:*", "Resource": "*",
+                                    "Principal": {"AWS": root},
+                                    "Condition": {"StringEquals": {
+                                        "kms:ViaService": "ec2.us-east-1.amazonaws.com"}}}))
+    code, msg, _ = aws_error(sm.get_secret_value, SecretId="followed")
+    assert (code, msg) == ("AccessDeniedException", "Access to KMS is not allowed")
