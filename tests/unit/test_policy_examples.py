@@ -7,60 +7,26 @@ outcome the page describes. Pages are cited by URL above each test.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
-from strongroom.policy.document import PolicyDocument, PolicyKind, parse_policy
+from strongroom.policy.document import PolicyDocument
 from strongroom.policy.evaluate import (
     ALLOW,
-    CallerFacts,
     Decision,
     ExplicitDeny,
     ImplicitDeny,
     PolicySet,
-    RequestFacts,
-    evaluate,
 )
-
-REGION_ACCOUNT = "us-east-1:123456789012"
-DB_SECRET = f"arn:aws:secretsmanager:{REGION_ACCOUNT}:secret:prod/db-a1b2c3"
-GET = "secretsmanager:GetSecretValue"
-
-
-def doc(text: str | dict[str, Any], kind: PolicyKind = "identity") -> PolicyDocument:
-    return parse_policy(text if isinstance(text, str) else json.dumps(text), kind=kind)
-
-
-def user(name: str, account: str = "123456789012", **tags: str) -> CallerFacts:
-    return CallerFacts(
-        arn=f"arn:aws:iam::{account}:user/{name}",
-        account=account,
-        user_id=f"AIDA{name.upper():0<16}",
-        tags=tags,
-    )
-
-
-def role_session(
-    role: str, session: str, account: str = "123456789012", **tags: str
-) -> CallerFacts:
-    return CallerFacts(
-        arn=f"arn:aws:sts::{account}:assumed-role/{role}/{session}",
-        account=account,
-        user_id=f"AROA{role.upper().replace('-', ''):0<16}:{session}",
-        role_arn=f"arn:aws:iam::{account}:role/{role}",
-        session_name=session,
-        tags=tags,
-    )
-
-
-def decide(
-    caller: CallerFacts, action: str, resource: str, policies: PolicySet, **context: Any
-) -> Decision:
-    return evaluate(RequestFacts(action, resource, caller, context), policies)
-
+from tests.unit.policy_examples import (
+    DB_SECRET,
+    GET,
+    decide,
+    doc,
+    role_session,
+    user,
+)
 
 # --- Policy evaluation logic ---------------------------------------------------------------------
 
