@@ -319,24 +319,31 @@ class KeyService:
         header = blob_header(key.key_id, key.version)
         return header + seal(material, plaintext, header + b"|" + _context_json(context))
 
-    def open_blob(self, tx: Tx, blob: bytes, context: Mapping[str, str]) -> bytes:
-        """Open a blob; the blob names its key and version, whose state is read now.
+    def open_blob(self, tx: Tx, blob: bytes, context: Mapping[str, str], *,
+                  state_checked: bool = False) -> bytes:
+        """Open a blob; the blob names its key and version, whose state is read now
+        (unless the caller has just read it: `state_checked`).
 
         A key that is not Enabled raises `KeyUnusable`; any other failure `DecryptFailed`.
         """
         parsed = parse_blob(blob)
         if parsed is None:
             raise DecryptFailed()
-        record = tx.get_key(parsed.key_id)
-        if record is None:
-            raise DecryptFailed()
-        if record.state != "Enabled":
-            raise KeyUnusable(record.arn, record.state)
+        if not state_checked:
+            self._check_state(tx, parsed.key_id)
         material = self._material(tx, parsed.key_id, parsed.version)
         try:
             return open_sealed(material, parsed.box, _blob_aad(parsed, context))
         except CiphertextInvalid as exc:
             raise DecryptFailed() from exc
+
+    @staticmethod
+    def _check_state(tx: Tx, key_id: str) -> None:
+        record = tx.get_key(key_id)
+        if record is None:
+            raise DecryptFailed()
+        if record.state != "Enabled":
+            raise KeyUnusable(record.arn, record.state)
 
     # --- data keys ------------------------------------------------------------
 
@@ -345,13 +352,14 @@ class KeyService:
         return DataKey(plaintext=plaintext, blob=self.seal_blob(key, plaintext, context),
                        key_arn=key.arn)
 
-    def decrypt_data_key(self, tx: Tx, blob: bytes, context: Mapping[str, str]) -> bytes:
+    def decrypt_data_key(self, tx: Tx, blob: bytes, context: Mapping[str, str], *,
+                         state_checked: bool = False) -> bytes:
         """Open a data key; the blob names its key. Any failure is `DecryptFailed`.
 
         Opened data keys stay in memory for at most DATA_KEY_TTL seconds (and at most
         DATA_KEY_CACHE of them), keyed by blob *and* context, so a hit needs exactly
-        what a fresh open would. The key's state is read on every call all the same:
-        disabling a key takes effect at once.
+        what a fresh open would. The key's state is read on every call all the same
+        (here, or by the caller: `state_checked`): disabling a key takes effect at once.
         """
         parsed = parse_blob(blob)
         if parsed is None:
@@ -361,13 +369,10 @@ class KeyService:
         with self._lock:
             cached = self._data_keys.get(cache_key)
         if cached is not None and now - cached[1] < DATA_KEY_TTL:
-            record = tx.get_key(parsed.key_id)
-            if record is None:
-                raise DecryptFailed()
-            if record.state != "Enabled":
-                raise KeyUnusable(record.arn, record.state)
+            if not state_checked:
+                self._check_state(tx, parsed.key_id)
             return cached[0]
-        data_key = self.open_blob(tx, blob, context)
+        data_key = self.open_blob(tx, blob, context, state_checked=state_checked)
         with self._lock:
             self._data_keys[cache_key] = (data_key, now)
             while len(self._data_keys) > DATA_KEY_CACHE:
@@ -385,9 +390,10 @@ class KeyService:
         return data_key.blob, seal(data_key.plaintext, plaintext, aad)
 
     def decrypt_value(
-        self, tx: Tx, blob: bytes, ciphertext: bytes, context: Mapping[str, str]
+        self, tx: Tx, blob: bytes, ciphertext: bytes, context: Mapping[str, str], *,
+        state_checked: bool = False,
     ) -> bytes:
-        data_key = self.decrypt_data_key(tx, blob, context)
+        data_key = self.decrypt_data_key(tx, blob, context, state_checked=state_checked)
         try:
             return open_sealed(data_key, ciphertext, _context_aad("value", context))
         except CiphertextInvalid as exc:

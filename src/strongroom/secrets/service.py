@@ -15,7 +15,13 @@ from dataclasses import replace
 from strongroom.core.clock import Clock, start_of_day
 from strongroom.core.errors import AccessDenied
 from strongroom.core.types import RequestContext
-from strongroom.keys.service import DecryptFailed, KeyService, ResolvedKey, parse_blob
+from strongroom.keys.service import (
+    DecryptFailed,
+    KeyService,
+    KeyUnusable,
+    ResolvedKey,
+    parse_blob,
+)
 from strongroom.kms.access import policy_of
 from strongroom.policy.authorizer import Authorizer, require
 from strongroom.secrets import labels as label_moves
@@ -115,6 +121,19 @@ class SecretsService:
     ) -> SecretRecord:
         """Find and authorize. A caller who may not act gets AccessDenied whether or not
         the secret exists, so existence does not leak."""
+        return self._resolve(tx, ctx, secret_id, action, conditions, lock=lock)[0]
+
+    def _resolve(
+        self,
+        tx: Tx,
+        ctx: RequestContext,
+        secret_id: str,
+        action: str,
+        conditions: Mapping[str, object] | None = None,
+        *,
+        lock: bool = False,
+    ) -> tuple[SecretRecord, dict[str, str]]:
+        """`resolve`, also returning the secret's stages (read with its tags at once)."""
         secret = self._find(tx, ctx, secret_id, lock=lock)
         if secret is None:
             ref = parse_secret_id(secret_id)
@@ -133,10 +152,11 @@ class SecretsService:
         facts = dict(conditions or {})
         facts["secretsmanager:SecretId"] = secret.arn
         facts["secretsmanager:Name"] = secret.name
-        facts["aws:ResourceTag"] = dict(tx.get_tags(secret.pk))
+        tags, stages = tx.get_tags_and_stages(secret.pk)
+        facts["aws:ResourceTag"] = dict(tags)
         require(self._authz, ctx, _ACTION(action), secret.arn, facts,
                 resource_policy=secret.resource_policy, resource_account=secret.account_id)
-        return secret
+        return secret, stages
 
     @staticmethod
     def not_deleted(secret: SecretRecord) -> None:
@@ -169,6 +189,8 @@ class SecretsService:
                     resource_policy_kind="key")
         except AccessDenied as denied:
             raise KmsAccessDenied() from denied
+        if record.state != "Enabled":
+            raise KeyUnusable(record.arn, record.state)
 
     def _decrypt(self, tx: Tx, ctx: RequestContext, secret: SecretRecord,
                  version: VersionRecord) -> SecretValue:
@@ -179,8 +201,9 @@ class SecretsService:
             raise DecryptFailed()
         self._use_key(tx, ctx, header.key_id, "Decrypt", secret.arn, secret.region,
                       version.version_id)
-        plaintext = self._keys.decrypt_value(
-            tx, version.wrapped_key, version.ciphertext, _context(secret.arn, version.version_id)
+        plaintext = self._keys.decrypt_value(  # _use_key has just read the key's state
+            tx, version.wrapped_key, version.ciphertext,
+            _context(secret.arn, version.version_id), state_checked=True,
         )
         return SecretValue(ValueKind(version.value_kind or ValueKind.STRING), plaintext)
 
@@ -354,11 +377,10 @@ class SecretsService:
         if version_stage:
             conditions["secretsmanager:VersionStage"] = version_stage
         with self._store.read() as tx:
-            secret = self.resolve(tx, ctx, secret_id, action, conditions)
+            secret, stages = self._resolve(tx, ctx, secret_id, action, conditions)
             self.not_deleted(secret)
-            version = self._pick_version(tx, secret, version_id, version_stage)
+            version = self._pick_version(tx, secret, stages, version_id, version_stage)
             value = self._decrypt(tx, ctx, secret, version)
-            stages = tx.get_stages(secret.pk)
         self._note_access(secret, version)
         return VersionValue(
             arn=secret.arn, name=secret.name, version_id=version.version_id, value=value,
@@ -367,17 +389,19 @@ class SecretsService:
 
     @staticmethod
     def _pick_version(
-        tx: Tx, secret: SecretRecord, version_id: str | None, version_stage: str | None
+        tx: Tx, secret: SecretRecord, stages: Mapping[str, str], version_id: str | None,
+        version_stage: str | None,
     ) -> VersionRecord:
         if version_id:
             version = tx.get_version(secret.pk, version_id)
             if version is None or version.ciphertext is None:
                 raise VersionIdNotFound(version_id)
-            if version_stage and tx.get_stages(secret.pk).get(version_stage) != version_id:
+            if version_stage and stages.get(version_stage) != version_id:
                 raise StageNotOnVersion(version_id, version_stage)
             return version
         stage = version_stage or Stage.CURRENT.value
-        version = tx.get_version_by_stage(secret.pk, stage)
+        holder = stages.get(stage)
+        version = tx.get_version(secret.pk, holder) if holder is not None else None
         if version is None or version.ciphertext is None:
             raise VersionStageNotFound(stage)
         return version

@@ -229,6 +229,17 @@ class SecretQueries(QueryBase):
             (day, pk, version_id),
         )
 
+    def get_tags_and_stages(self, pk: int) -> tuple[list[tuple[str, str]], dict[str, str]]:
+        """Tags (in order) and stage → version id of one secret, in one statement."""
+        rows = self._rows(
+            "SELECT 0, position, tag_key, tag_value FROM secret_tags WHERE secret_pk = ? "
+            "UNION ALL SELECT 1, 0, stage, version_id FROM secret_stages WHERE secret_pk = ? "
+            "ORDER BY 1, 2",
+            (pk, pk),
+        )
+        tags = [(r[2], r[3]) for r in rows if r[0] == 0]
+        return tags, {r[2]: r[3] for r in rows if r[0] == 1}
+
     def get_stages(self, pk: int) -> dict[str, str]:
         """stage → version id for one secret."""
         rows = self._rows("SELECT stage, version_id FROM secret_stages WHERE secret_pk = ?", (pk,))
