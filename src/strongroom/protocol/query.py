@@ -425,7 +425,8 @@ class QueryProtocol:
             namespace = service.xml_namespace
         body = render_error(namespace, wire.code, wire.message, request_id,
                             sender=wire.status < 500)
-        return HttpResponse(wire.status, _headers(request_id), body)
+        return HttpResponse(wire.status, (*_headers(request_id), ("x-amzn-ErrorType", wire.code)),
+                            body)
 
 
 def _headers(request_id: str) -> tuple[tuple[str, str], ...]:

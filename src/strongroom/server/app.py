@@ -34,6 +34,8 @@ from strongroom.protocol.xml import CONTENT_TYPE as XML_CONTENT_TYPE
 from strongroom.protocol.xml import render_error
 from strongroom.server.background import Background
 from strongroom.server.compose import Application, forget_operator_token
+from strongroom.server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from strongroom.server.metrics import Metrics, query_action
 
 log = logging.getLogger("strongroom.server")
 
@@ -42,6 +44,7 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 HEALTH_PATHS = ("/health", "/_strongroom/health")
+METRICS_PATH = "/metrics"
 OPERATOR_PREFIX = "/_strongroom/operator/"
 OPERATOR_HEADER = "x-strongroom-operator-token"
 SEALED_MESSAGE = ("strongroom is sealed; an operator must unseal it "
@@ -106,6 +109,7 @@ class StrongroomApp:
         self._background = Background(application)
         self._limit = application.config.max_body_bytes
         self._in_flight = 0  # API requests on the pool; touched only on the event loop
+        self._metrics = Metrics(lambda: application.holder.sealed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -127,6 +131,9 @@ class StrongroomApp:
         path = scope.get("raw_path") or scope["path"].encode()
         path_text = path.decode("latin-1") if isinstance(path, bytes) else str(path)
         headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
+        if method == "GET" and path_text == METRICS_PATH:
+            return HttpResponse(200, (("content-type", METRICS_CONTENT_TYPE),),
+                                self._metrics.render())
         if method == "GET" and path_text in HEALTH_PATHS:
             sealed = self.application.holder.sealed
             return _json_response(200, {"status": "sealed" if sealed else "ok",
@@ -153,17 +160,30 @@ class StrongroomApp:
         if method == "POST" and target:
             if self.application.holder.sealed:
                 return _sealed_json()
-            return await self._on_pool(loop, json11.handle, request, target, facts)
+            prefix, _, operation = target.partition(".")
+            return await self._measured(prefix, operation[:64], self._on_pool(
+                loop, json11.handle, request, target, facts))
         query = self.application.query
         service = query.service_for(signing_service(request) or "") or query.service_for(
             next((v for k, v in headers if k.lower() == "host"), ""))
         if service is not None and method in ("POST", "GET"):
             if self.application.holder.sealed:
                 return _sealed_xml(service.xml_namespace)
-            return await self._on_pool(loop, query.handle, request, service, facts)
+            return await self._measured(
+                service.model.signing_name, query_action(body, request.query),
+                self._on_pool(loop, query.handle, request, service, facts))
         if self.application.holder.sealed:
             return _sealed_json()
         return json11.error_for_unroutable(method, path_text)
+
+    async def _measured(self, service: str, operation: str,
+                        call: Awaitable[HttpResponse]) -> HttpResponse:
+        started = time.perf_counter()
+        response = await call
+        error = next((v for k, v in response.headers if k.lower() == "x-amzn-errortype"), "")
+        self._metrics.observe(service, operation, response.status, error,
+                              time.perf_counter() - started)
+        return response
 
     async def _on_pool(self, loop: asyncio.AbstractEventLoop, handler: Callable[..., HttpResponse],
                        *args: Any) -> HttpResponse:
