@@ -153,3 +153,58 @@ def test_store_files_are_private(started):
     _, _, data_dir = started
     for path in data_dir.iterdir():
         assert path.stat().st_mode & 0o077 == 0, path
+
+
+def test_error_paths_leave_no_plaintext_in_logs_or_files(tmp_path):
+    """Drive a debug-logging server through failing calls that carry secret values, then
+    scan everything it printed and wrote: no value appears in the clear."""
+    import urllib.error
+
+    import boto3
+    from botocore.exceptions import ClientError
+
+    port = free_port()
+    log_path = tmp_path / "server.log"
+    env = dict(os.environ, STRONGROOM_ROOT_ACCESS_KEY_ID="AKIALOGSCANLOGSCAN01",
+               STRONGROOM_ROOT_SECRET_ACCESS_KEY="log-scan-secret-key-000000000000000000000")
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [str(BIN / "strongroom"), "server", "--data-dir", str(tmp_path / "d"), "--port",
+             str(port), "--log-level", "debug"], stdout=log, stderr=subprocess.STDOUT, env=env)
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        _wait_healthy(endpoint, proc)
+        sm = boto3.client("secretsmanager", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id="AKIALOGSCANLOGSCAN01",
+                          aws_secret_access_key="log-scan-secret-key-000000000000000000000")
+        values = [f"plaintext-in-error-path-{i}-4f1c9a" for i in range(4)]
+        token = "t" * 36
+        sm.create_secret(Name="scan", SecretString=values[0], ClientRequestToken=token)
+        failing = [
+            lambda: sm.put_secret_value(SecretId="scan", SecretString=values[1],
+                                        ClientRequestToken=token),  # token reused
+            lambda: sm.create_secret(Name="scan", SecretString=values[2]),  # exists
+            lambda: sm.put_secret_value(SecretId="missing", SecretString=values[3]),
+            lambda: sm.create_secret(Name="bad name!", SecretString=values[3]),
+        ]
+        for call in failing:
+            with pytest.raises(ClientError) as info:
+                call()
+            for value in values:
+                assert value not in str(info.value.response)
+        body = json.dumps({"Name": "x", "SecretString": values[3], "Tags": "not-a-list"})
+        request = urllib.request.Request(endpoint + "/", data=body.encode(), method="POST",
+                                         headers={
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "secretsmanager.CreateSecret"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=5)
+        assert values[3] not in refused.value.read().decode()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    written = log_path.read_bytes() + b"".join(
+        p.read_bytes() for p in (tmp_path / "d").iterdir() if p.is_file())
+    assert b"serving on" in log_path.read_bytes()  # the log was captured
+    for value in values:
+        assert value.encode() not in written
