@@ -18,12 +18,11 @@ from strongroom.auth.errors import UnrecognizedClient
 from strongroom.core.clock import ManualClock
 from strongroom.core.config import ServerConfig
 from strongroom.core.errors import AccessDenied, StrongroomError, ValidationFailed
-from strongroom.core.types import Principal, RequestContext
+from strongroom.core.types import Principal, RequestContext, Tag
 from strongroom.iam import errors as iam_errors
 from strongroom.iam import tags as tag_rules
 from strongroom.iam.errors import EntityKind
 from strongroom.iam.managed import ADMINISTRATOR_ACCESS, SECRETS_MANAGER_READ_WRITE
-from strongroom.iam.model import Tag
 from strongroom.policy.authorizer import AdministratorsOnly, AuthorizationRequest
 from strongroom.policy.evaluate import Decision
 from strongroom.protocol import iam as wire

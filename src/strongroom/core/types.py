@@ -7,6 +7,14 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class Tag:
+    """A tag on a secret, a KMS key, an IAM user or role: the same pair everywhere."""
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
 class Principal:
     """An authenticated caller.
 

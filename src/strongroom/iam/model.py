@@ -6,13 +6,12 @@ are opaque offsets tied to the query that issued them, as IAM's are opaque.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from strongroom.core.paging import page, query_fingerprint
+from strongroom.core.types import Tag
 from strongroom.iam.errors import EntityKind, InvalidInput
 
 T = TypeVar("T")
@@ -32,12 +31,6 @@ MIN_SESSION, DEFAULT_SESSION, MAX_SESSION = 3600, 3600, 43200
 DEFAULT_MAX_ITEMS = 100
 ROLE_DESCRIPTION_LENGTH = 1000
 KEY_ACTIVE, KEY_INACTIVE = "Active", "Inactive"
-
-
-@dataclass(frozen=True)
-class Tag:
-    key: str
-    value: str
 
 
 @dataclass(frozen=True)
@@ -166,25 +159,12 @@ class Page(Generic[T]):
 
 
 def fingerprint(*parts: object) -> str:
-    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
+    return query_fingerprint(*parts)
 
 
 def paginate(items: Sequence[T], marker: str | None, max_items: int | None,
              query: str) -> Page[T]:
     """A page of `items`; `query` (a fingerprint) ties the marker to this listing."""
-    start = 0
-    if marker is not None:
-        try:
-            data = json.loads(base64.urlsafe_b64decode(marker.encode()))
-            start, issued_for = int(data["o"]), data["q"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InvalidInput("marker") from exc
-        if start < 0 or issued_for != query:
-            raise InvalidInput("marker")
-    size = max_items or DEFAULT_MAX_ITEMS
-    end = start + size
-    chunk = list(items[start:end])
-    if end >= len(items):
-        return Page(chunk)
-    token = json.dumps({"o": end, "q": query}, separators=(",", ":")).encode()
-    return Page(chunk, base64.urlsafe_b64encode(token).decode())
+    chunk, token = page(items, marker, max_items or DEFAULT_MAX_ITEMS, query,
+                        lambda: InvalidInput("marker"))
+    return Page(chunk, token)

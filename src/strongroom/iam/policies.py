@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from strongroom.core.types import RequestContext
+from strongroom.core.types import RequestContext, Tag
 from strongroom.iam import tags as tag_rules
 from strongroom.iam.base import IamBase, checked_policy, tag_context
 from strongroom.iam.errors import (
@@ -28,7 +28,6 @@ from strongroom.iam.model import (
     ManagedPolicy,
     Page,
     PolicyVersion,
-    Tag,
     fingerprint,
     paginate,
 )

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from strongroom.core.errors import ValidationFailed
-from strongroom.core.types import RequestContext
+from strongroom.core.types import RequestContext, Tag
 from strongroom.iam import tags as tag_rules
 from strongroom.iam.base import IamBase, check_boundary_arn, checked_policy, tag_context
 from strongroom.iam.errors import (
@@ -30,7 +30,6 @@ from strongroom.iam.model import (
     TRUST_POLICY_CHARS,
     Page,
     Role,
-    Tag,
     fingerprint,
     paginate,
 )

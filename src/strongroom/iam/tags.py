@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from strongroom.core.errors import ValidationFailed
+from strongroom.core.types import Tag
 from strongroom.iam.errors import InvalidInput, QuotaExceeded
-from strongroom.iam.model import MAX_TAGS, Tag
+from strongroom.iam.model import MAX_TAGS
 
 
 def check_request(tags: Sequence[Tag], *, case_insensitive: bool = True,

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from strongroom.core.types import RequestContext
+from strongroom.core.types import RequestContext, Tag
 from strongroom.iam import tags as tag_rules
 from strongroom.iam.base import IamBase, check_boundary_arn, tag_context
 from strongroom.iam.errors import DeleteConflict, EntityExists, EntityKind, EntityNotFound
-from strongroom.iam.model import NAME_LENGTH, Page, Tag, User, fingerprint, paginate
+from strongroom.iam.model import NAME_LENGTH, Page, User, fingerprint, paginate
 from strongroom.iam.names import (
     USER_PREFIX,
     check_name,

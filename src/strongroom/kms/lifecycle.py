@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from strongroom.core.types import RequestContext
+from strongroom.core.types import RequestContext, Tag
 from strongroom.kms.access import KmsBase, metadata
 from strongroom.kms.errors import (
     KeyDisabled,
@@ -35,7 +35,7 @@ from strongroom.kms.model import (
     default_key_policy,
     key_arn,
 )
-from strongroom.kms.settings import Tag, check_new_tags
+from strongroom.kms.settings import check_new_tags
 
 DEFAULT_PAGE = 100  # UNCONFIRMED: AWS's default Limit for ListKeys / ListAliases
 

@@ -11,16 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from strongroom.core.types import RequestContext
+from strongroom.core.types import RequestContext, Tag
 from strongroom.kms.access import KmsBase, policy_of
 from strongroom.kms.errors import KeyPolicyNotFound, KmsTagError
 from strongroom.kms.model import MAX_TAGS, POLICY_NAME
-
-
-@dataclass(frozen=True)
-class Tag:
-    key: str
-    value: str
 
 
 @dataclass(frozen=True)

@@ -14,18 +14,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote
 
-from strongroom.core.types import RequestContext
+from strongroom.core.types import RequestContext, Tag
 from strongroom.iam.errors import EntityKind
-from strongroom.iam.model import (
-    AccessKey,
-    Group,
-    ManagedPolicy,
-    Page,
-    PolicyVersion,
-    Role,
-    Tag,
-    User,
-)
+from strongroom.iam.model import AccessKey, Group, ManagedPolicy, Page, PolicyVersion, Role, User
 from strongroom.iam.service import IamService
 
 Params = dict[str, Any]

@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from strongroom.core.types import RequestContext
+from strongroom.core.types import RequestContext, Tag
 from strongroom.kms.model import POLICY_NAME, SYMMETRIC_DEFAULT, AliasEntry, KeyMetadata
 from strongroom.kms.service import KmsService
-from strongroom.kms.settings import Tag
 
 Params = dict[str, Any]
 Wire = dict[str, Any]

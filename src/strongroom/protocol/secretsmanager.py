@@ -12,18 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from strongroom.core.errors import NotImplementedOperation
-from strongroom.core.types import RequestContext
+from strongroom.core.types import RequestContext, Tag
 from strongroom.protocol.errors import to_wire
 from strongroom.secrets.errors import InvalidParameter
 from strongroom.secrets.filters import Filter
 from strongroom.secrets.listing import SecretsReader
-from strongroom.secrets.model import (
-    SecretDescription,
-    SecretValue,
-    Tag,
-    VersionValue,
-    WriteResult,
-)
+from strongroom.secrets.model import SecretDescription, SecretValue, VersionValue, WriteResult
 from strongroom.secrets.paging import page, query_fingerprint
 from strongroom.secrets.password import PasswordSpec
 from strongroom.secrets.policies import DEFAULT_POLICY, ResourcePolicies

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Generic, TypeVar
 
+from strongroom.core.types import Tag
+
 T = TypeVar("T")
 
 
@@ -58,12 +60,6 @@ class SecretValue:
 
     def __repr__(self) -> str:
         return f"SecretValue({self.kind.value}, <{len(self.data)} bytes redacted>)"
-
-
-@dataclass(frozen=True)
-class Tag:
-    key: str
-    value: str
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from strongroom.core.clock import Clock, start_of_day
 from strongroom.core.errors import AccessDenied
-from strongroom.core.types import RequestContext
+from strongroom.core.types import RequestContext, Tag
 from strongroom.keys.service import (
     DecryptFailed,
     KeyService,
@@ -50,7 +50,6 @@ from strongroom.secrets.model import (
     SecretDescription,
     SecretValue,
     Stage,
-    Tag,
     ValueKind,
     VersionInfo,
     VersionValue,
