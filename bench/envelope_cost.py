@@ -38,7 +38,7 @@ def main() -> None:
     keys = app.secrets._keys  # the service's own KeyService
     with app.store.read() as tx:
         record = tx.get_secret_by_name(app.first_start.account_id, "us-east-1", "bench/app1")
-        version = tx.get_version_by_stage(record.pk, "AWSCURRENT")
+        version = tx.get_version(record.pk, tx.get_stages(record.pk)["AWSCURRENT"])
     context = {"SecretARN": record.arn, "SecretVersionId": version.version_id}
 
     def whole() -> float:

@@ -8,7 +8,6 @@ call that needs them.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
@@ -676,7 +675,3 @@ def _check_tags(tags: Sequence[Tag]) -> None:
     for tag in tags:
         if tag.key.lower().startswith("aws:"):
             raise InvalidParameter("reserved_tag_key", key=tag.key)
-
-
-def new_token() -> str:
-    return str(uuid.uuid4())

@@ -194,16 +194,6 @@ class SecretQueries(QueryBase):
         )
         return _version(row) if row else None
 
-    def get_version_by_stage(self, pk: int, stage: str) -> VersionRecord | None:
-        cols = ", ".join(f"v.{c.strip()}" for c in _VERSION_COLUMNS.split(","))
-        row = self._one(
-            f"SELECT {cols} FROM secret_stages s JOIN secret_versions v "
-            "ON v.secret_pk = s.secret_pk AND v.version_id = s.version_id "
-            "WHERE s.secret_pk = ? AND s.stage = ?",
-            (pk, stage),
-        )
-        return _version(row) if row else None
-
     def list_versions(self, pk: int) -> list[VersionRecord]:
         rows = self._rows(
             f"SELECT {_VERSION_COLUMNS} FROM secret_versions WHERE secret_pk = ? ORDER BY seq DESC",
