@@ -76,9 +76,3 @@ def test_validate_resource_policy(sm):
     assert public["PolicyValidationPassed"] is False
     assert public["ValidationErrors"]
 
-
-def test_rotation_operations_answer_clearly_until_implemented(sm):
-    sm.create_secret(Name="rot", SecretString="v")
-    code, msg, status = aws_error(sm.rotate_secret, SecretId="rot")
-    assert (code, status) == ("InvalidRequestException", 400)
-    assert "RotateSecret" in msg

@@ -13,7 +13,7 @@ import logging
 import sys
 from pathlib import Path
 
-from strongroom.cli import operator
+from strongroom.cli import operator, rotators
 from strongroom.core.config import DEFAULT_PORT, DEFAULT_REGION, ServerConfig, standard_regions
 
 
@@ -36,6 +36,14 @@ def _server_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
                    "GIL makes more slower, 8 with PostgreSQL, whose round trips overlap)")
     p.add_argument("--purge-interval", type=float, default=60.0,
                    help="seconds between purges of secrets past their recovery window")
+    p.add_argument("--rotation-lease-seconds", type=float, default=30.0,
+                   help="a rotation whose server stopped is resumed by another after this long "
+                   "(default 30)")
+    p.add_argument("--rotation-retry-delay", type=float, default=30.0,
+                   help="seconds before a failed rotation is tried again; doubles each time "
+                   "(default 30)")
+    p.add_argument("--rotation-max-attempts", type=int, default=3,
+                   help="attempts per rotation window before it waits for the next (default 3)")
     p.add_argument("--log-level", default="info")
 
 
@@ -50,7 +58,9 @@ def config_from(args: argparse.Namespace) -> ServerConfig:
         account_id=args.account_id, regions=regions, default_region=args.default_region,
         worker_threads=args.threads or (
             8 if (args.store or "").startswith(("postgresql://", "postgres://")) else 2),
-        purge_interval=args.purge_interval,
+        purge_interval=args.purge_interval, rotation_lease_seconds=args.rotation_lease_seconds,
+        rotation_retry_delay=args.rotation_retry_delay,
+        rotation_max_attempts=args.rotation_max_attempts,
     )
 
 
@@ -146,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     _server_parser(sub)
     _account_parser(sub)
     operator.add_parser(sub)
+    rotators.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "server":
         return run_server(args)
@@ -153,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_account(args)
     if args.command == "operator":
         return operator.run(args)
+    if args.command == "rotators":
+        return rotators.run(args)
     parser.error(f"unknown command {args.command}")
     return 2
 

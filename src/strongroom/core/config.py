@@ -29,3 +29,14 @@ class ServerConfig:
     worker_threads: int = 4
     purge_interval: float = 60.0
     max_body_bytes: int = 1024 * 1024
+    # Rotation engine: a dead worker's rotation is resumed after the lease runs out; a
+    # failed attempt is retried after retry_delay (doubling), max_attempts per window.
+    rotation_lease_seconds: float = 30.0
+    rotation_retry_delay: float = 30.0
+    rotation_max_attempts: int = 3
+    rotation_poll_interval: float = 1.0
+    # Functions (Lambda API): the URL functions call back on (default: http://<host>:<port>,
+    # 0.0.0.0 read as 127.0.0.1), invocations kept per function, Event-invocation workers.
+    function_endpoint: str | None = None
+    function_logs_kept: int = 50
+    function_workers: int = 2

@@ -19,6 +19,7 @@ from strongroom.iam import errors as iam
 from strongroom.keys.rootkey import Sealed
 from strongroom.keys.service import DecryptFailed, KeyNotFound, KeyUnusable
 from strongroom.kms import errors as kms
+from strongroom.lambdas.errors import LambdaError
 from strongroom.policy.errors import MalformedPolicy
 from strongroom.protocol.model import format_validation_message
 from strongroom.secrets import errors as sm
@@ -75,6 +76,40 @@ INVALID_PARAMETER_TEXTS = {
         "PasswordLength must be between {minimum} and {maximum}."  # UNCONFIRMED
     ),
     "filter_key_unknown": "Invalid filter key: {key}",  # UNCONFIRMED
+    # Rotation rules (strongroom.secrets.schedule). [AWS] = real response body quoted in
+    # terraform-provider-aws#33329 (debug log) and #31915. "linter" = texts a public CDK
+    # preflight rule set (pf-secretsmanager-rotation-rules) says RotateSecret returns; found
+    # nowhere else, so UNCONFIRMED.
+    "rotation_both_schedules": (  # [AWS]
+        "You cannot specify both rotation frequency and schedule expression together."),
+    "rotation_no_schedule": (  # UNCONFIRMED
+        "You must specify either AutomaticallyAfterDays or ScheduleExpression in "
+        "RotationRules."),
+    "rotation_duration_alone": (  # UNCONFIRMED
+        "You must specify a ScheduleExpression or AutomaticallyAfterDays with Duration."),
+    "rotation_days_out_of_range": (  # moto's text, UNCONFIRMED
+        "RotationRules.AutomaticallyAfterDays must be within 1-1000."),
+    "schedule_malformed": "Invalid schedule expression.",  # linter, UNCONFIRMED
+    "schedule_rate_unit_unknown": "Invalid schedule expression.",  # linter, UNCONFIRMED
+    "schedule_rate_hours_out_of_range": (  # linter, UNCONFIRMED
+        "Rate in hour should be least 4 and less than 24."),
+    "schedule_rate_days_out_of_range": (  # linter, UNCONFIRMED
+        "Rate in day should be greater than 0 and less than 1000."),
+    "schedule_cron_minutes_not_zero": "Invalid schedule expression.",  # linter, UNCONFIRMED
+    "schedule_cron_year_not_any": "Invalid schedule expression.",  # linter, UNCONFIRMED
+    "schedule_cron_both_day_fields": "Invalid schedule expression.",  # linter, UNCONFIRMED
+    "schedule_cron_too_frequent": "Invalid schedule expression.",  # linter, UNCONFIRMED
+    "schedule_cron_never_fires": "Invalid schedule expression.",  # UNCONFIRMED
+    "duration_malformed": (  # UNCONFIRMED
+        "Invalid Duration {duration}. Give the window length in hours, for example 3h."),
+    "duration_too_short": (  # linter, UNCONFIRMED
+        "Duration must be at least 1 hour, at most 24 hour."),
+    "duration_too_long": (  # linter, UNCONFIRMED
+        "Duration must be at least 1 hour, at most 24 hour."),
+    "duration_exceeds_interval": (  # linter (said of rate in hours), UNCONFIRMED
+        "Duration cannot be greater than Rate in hour."),
+    "duration_past_midnight": (  # linter, UNCONFIRMED
+        "Starting hour and duration must be within a day."),
 }
 
 INVALID_REQUEST_TEXTS = {
@@ -82,6 +117,14 @@ INVALID_REQUEST_TEXTS = {
         "You can't access a secret from a different AWS account if you encrypt the secret "
         "with the default KMS service key."),
     "value_missing": "You must provide either SecretString or SecretBinary.",  # UNCONFIRMED
+    # AWS-recorded (LocalStack parity snapshot of RotateSecret without a function)
+    "no_rotation_lambda": "No Lambda rotation function ARN is associated with this secret.",
+    # seen from real AWS (rotation.md §1)
+    "rotation_in_progress": "A previous rotation isn't complete. That rotation will be "
+                            "reattempted.",
+    "rotation_not_configured": (  # UNCONFIRMED
+        "Secret {secret_id} is not configured for rotation."),
+    "rotation_token_invalid": "The rotation token is not valid for this secret.",  # UNCONFIRMED
 }
 
 LIMIT_TEXTS = {
@@ -208,10 +251,76 @@ KMS_TAG_TEXTS = {  # [AWS]
 }
 
 
+# Lambda failures by reason key: (code, text). Statuses come from Lambda's model (the
+# rest-json adapter reads each error shape's httpStatusCode). [AWS] = quoted from real
+# Lambda responses in public issue threads; UNCONFIRMED = ours or LocalStack's.
+LAMBDA_TEXTS = {
+    "function_not_found": ("ResourceNotFoundException", "Function not found: {arn}"),  # [AWS]
+    "function_exists": ("ResourceConflictException", "Function already exist: {name}"),  # [AWS]
+    "role_not_assumable": ("InvalidParameterValueException",  # [AWS]
+                           "The role defined for the function cannot be assumed by Lambda."),
+    "duplicate_statement": ("ResourceConflictException",  # [AWS]
+                            "The statement id ({sid}) provided already exists. Please provide "
+                            "a new statement id, or remove the existing statement."),
+    "statement_not_found": ("ResourceNotFoundException",  # LocalStack's text, UNCONFIRMED
+                            "Statement {sid} is not found in resource policy."),
+    "policy_not_found": ("ResourceNotFoundException",  # LocalStack's text, UNCONFIRMED
+                         "The resource you requested does not exist."),
+    "zip_only": ("InvalidParameterValueException",  # ours
+                 "This strongroom server accepts function code only as ZipFile (no S3 "
+                 "locations or container images)."),
+    "runtime_and_handler_required": ("InvalidParameterValueException",  # UNCONFIRMED
+                                     "Runtime and Handler are mandatory parameters for "
+                                     "functions created with deployment packages."),
+    "unsupported_runtime": ("InvalidParameterValueException",  # ours
+                            "The runtime parameter of {runtime} is not supported by this "
+                            "strongroom server: it runs python3.x functions only."),
+    "bad_zip": ("InvalidParameterValueException",  # [AWS]
+                "Could not unzip uploaded file. Please check your file, then try to upload "
+                "again."),
+    "unsafe_zip_entry": ("InvalidParameterValueException",  # ours
+                         "Could not unzip uploaded file: an entry has an absolute path, a '..' "
+                         "component or is a link."),
+    "package_too_large": ("InvalidParameterValueException",  # UNCONFIRMED
+                          "Unzipped size must be smaller than {limit} bytes"),
+    "reserved_variables": ("InvalidParameterValueException",  # UNCONFIRMED
+                           "Lambda was unable to configure your environment variables because "
+                           "the environment variables you have provided contains reserved "
+                           "keys that are currently not supported for modification. Reserved "
+                           "keys used in this request: {keys}"),
+    "environment_too_large": ("InvalidParameterValueException",  # UNCONFIRMED
+                              "Lambda was unable to configure your environment variables "
+                              "because the environment variables you have provided exceeded "
+                              "the {limit} limit."),
+    "bad_function_name": ("InvalidParameterValueException",  # UNCONFIRMED
+                          "The function name {name} is not valid here."),
+    "qualifier_mismatch": ("InvalidParameterValueException",  # UNCONFIRMED
+                           "The derived qualifier from the function name does not match the "
+                           "specified qualifier."),
+    "revision_mismatch": ("PreconditionFailedException",  # UNCONFIRMED
+                          "The Revision Id provided does not match the latest Revision Id. "
+                          "Call the GetFunction/GetAlias API to retrieve the latest Revision "
+                          "Id"),
+    "policy_too_long": ("PolicyLengthExceededException",  # UNCONFIRMED
+                        "The final policy size ({size}) is bigger than the limit ({limit})."),
+    "bad_permission": ("InvalidParameterValueException", "{detail}"),  # ours
+    "payload_not_json": ("InvalidRequestContentException",  # UNCONFIRMED
+                         "Could not parse request body into json: Could not parse payload "
+                         "into json: {detail}"),
+    "bad_marker": ("InvalidParameterValueException", "Invalid Marker."),  # UNCONFIRMED
+}
+
+
+def _lambda(e: LambdaError) -> WireError:
+    code, template = LAMBDA_TEXTS[e.reason]
+    return WireError(code, _text({e.reason: template}, e.reason, e.facts))
+
+
 _Row = Callable[[Any], WireError]
 
 TABLE: dict[type[Exception], _Row] = {
     StsError: _sts,
+    LambdaError: _lambda,
     Sealed: lambda e: WireError(
         "ServiceUnavailableException",
         "strongroom is sealed; an operator must unseal it (strongroom operator unseal).", 503),
@@ -293,6 +402,10 @@ TABLE: dict[type[Exception], _Row] = {
         "InvalidNextTokenException", "The NextToken value is invalid."),  # UNCONFIRMED
     sm.KmsAccessDenied: lambda e: WireError(  # AWS-recorded
         "AccessDeniedException", "Access to KMS is not allowed"),
+    sm.FunctionNotInvokable: lambda e: WireError(  # AWS-recorded (rotation.md §1)
+        "AccessDeniedException",
+        "Secrets Manager cannot invoke the specified Lambda function. Ensure that the function "
+        "policy grants access to the principal secretsmanager.amazonaws.com."),
     sm.PublicPolicy: lambda e: WireError(
         "PublicPolicyException",
         "The BlockPublicPolicy parameter is set to true, and the resource policy would grant "

@@ -21,6 +21,8 @@ from strongroom.secrets.model import SecretDescription, SecretValue, VersionValu
 from strongroom.secrets.paging import page, query_fingerprint
 from strongroom.secrets.password import PasswordSpec
 from strongroom.secrets.policies import DEFAULT_POLICY, ResourcePolicies
+from strongroom.secrets.rotation import RotationService
+from strongroom.secrets.schedule import RotationRules, parse_rules, reported_days
 from strongroom.secrets.service import SecretsService
 
 Params = dict[str, Any]
@@ -34,6 +36,7 @@ class SecretsApi:
     secrets: SecretsService
     reader: SecretsReader
     policies: ResourcePolicies
+    rotations: RotationService
 
 
 def _compact(**members: Any) -> Wire:
@@ -77,11 +80,32 @@ def _value_out(v: VersionValue) -> Wire:
     return out
 
 
+def _rules_out(stored: str) -> Wire:
+    rules = RotationRules.from_json(stored)
+    days = rules.automatically_after_days
+    if days is None and rules.schedule_expression:
+        days = reported_days(rules)
+    return _compact(AutomaticallyAfterDays=days, Duration=rules.duration,
+                    ScheduleExpression=rules.schedule_expression)
+
+
+def _rules_in(p: Params) -> RotationRules | None:
+    given = p.get("RotationRules")
+    if given is None:
+        return None
+    return parse_rules(given.get("AutomaticallyAfterDays"), given.get("ScheduleExpression"),
+                       given.get("Duration"))
+
+
 def _description(d: SecretDescription, *, listing: bool = False) -> Wire:
     out = _compact(
         ARN=d.arn, Name=d.name, Type=d.secret_type, Description=d.description,
-        KmsKeyId=d.kms_key_id, LastChangedDate=d.last_changed,
+        KmsKeyId=d.kms_key_id, RotationEnabled=d.rotation_enabled,
+        RotationLambdaARN=d.rotation_lambda_arn,
+        RotationRules=_rules_out(d.rotation_rules) if d.rotation_rules else None,
+        LastRotatedDate=d.last_rotated, LastChangedDate=d.last_changed,
         LastAccessedDate=d.last_accessed, DeletedDate=d.deleted_date,
+        NextRotationDate=d.next_rotation_date,
     )
     out["Tags"] = [{"Key": t.key, "Value": t.value} for t in d.tags]
     versions = {v: list(stages) for v, stages in d.stages_by_version.items()}
@@ -117,7 +141,7 @@ def get_secret_value(api: SecretsApi, ctx: RequestContext, p: Params) -> Wire:
 def put_secret_value(api: SecretsApi, ctx: RequestContext, p: Params) -> Wire:
     result = api.secrets.put_secret_value(
         ctx, p["SecretId"], token=p.get("ClientRequestToken"), value=_value(p),
-        stages=p.get("VersionStages"),
+        stages=p.get("VersionStages"), rotation_token=p.get("RotationToken"),
     )
     return _write(result, stages=True)
 
@@ -256,6 +280,21 @@ def validate_resource_policy(api: SecretsApi, ctx: RequestContext, p: Params) ->
     }
 
 
+def rotate_secret(api: SecretsApi, ctx: RequestContext, p: Params) -> Wire:
+    if p.get("ExternalSecretRotationMetadata") or p.get("ExternalSecretRotationRoleArn"):
+        raise NotImplementedOperation("Rotation of external secrets (partner rotation)")
+    result = api.rotations.rotate_secret(
+        ctx, p["SecretId"], token=p.get("ClientRequestToken"),
+        function_arn=p.get("RotationLambdaARN") or None, rules=_rules_in(p),
+        rotate_immediately=p.get("RotateImmediately"),
+    )
+    return _write(result)
+
+
+def cancel_rotate_secret(api: SecretsApi, ctx: RequestContext, p: Params) -> Wire:
+    return _write(api.rotations.cancel_rotate_secret(ctx, p["SecretId"]))
+
+
 def _later(operation: str) -> Callable[[SecretsApi, RequestContext, Params], Wire]:
     def not_yet(api: SecretsApi, ctx: RequestContext, p: Params) -> Wire:
         raise NotImplementedOperation(operation)
@@ -283,9 +322,9 @@ OPERATIONS: dict[str, Callable[[SecretsApi, RequestContext, Params], Wire]] = {
     "DeleteResourcePolicy": delete_resource_policy,
     "ListResourcePolicies": list_resource_policies,
     "ValidateResourcePolicy": validate_resource_policy,
-    # Rotation and replication arrive with their own work; until then a clear error.
-    "RotateSecret": _later("RotateSecret"),
-    "CancelRotateSecret": _later("CancelRotateSecret"),
+    "RotateSecret": rotate_secret,
+    "CancelRotateSecret": cancel_rotate_secret,
+    # Replication arrives with its own work; until then a clear error.
     "ReplicateSecretToRegions": _later("ReplicateSecretToRegions"),
     "RemoveRegionsFromReplication": _later("RemoveRegionsFromReplication"),
     "StopReplicationToReplica": _later("StopReplicationToReplica"),

@@ -161,3 +161,12 @@ class PublicPolicy(SecretsError):
 
     def __init__(self) -> None:
         super().__init__("resource policy grants public access")
+
+
+class FunctionNotInvokable(SecretsError):
+    """RotateSecret found a rotation function that Secrets Manager may not invoke (it does
+    not exist, or its resource policy does not let secretsmanager.amazonaws.com in)."""
+
+    def __init__(self, function_arn: str) -> None:
+        super().__init__(f"cannot invoke {function_arn}")
+        self.function_arn = function_arn

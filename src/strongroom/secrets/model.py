@@ -88,6 +88,11 @@ class SecretDescription:
     owning_service: str | None = None
     primary_region: str | None = None
     secret_type: str | None = None
+    rotation_enabled: bool | None = None
+    rotation_lambda_arn: str | None = None
+    rotation_rules: str | None = None  # RotationRules JSON, as stored
+    last_rotated: float | None = None
+    next_rotation_date: float | None = None
 
 
 @dataclass(frozen=True)

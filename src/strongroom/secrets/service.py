@@ -56,6 +56,8 @@ from strongroom.secrets.model import (
 )
 from strongroom.secrets.names import new_arn, parse_secret_id, unsuffixed_arn, validate_name
 from strongroom.secrets.password import PasswordSpec, generate_password
+from strongroom.secrets.rotation_state import abandon_superseded, rotation_token_matches
+from strongroom.secrets.schedule import Window, next_rotation_date
 from strongroom.storage.base import Store, UniqueViolation
 from strongroom.storage.records import SecretRecord, VersionRecord
 from strongroom.storage.sql import Tx
@@ -233,7 +235,7 @@ class SecretsService:
             if before.get(stage) != version_id:
                 tx.set_stage(pk, stage, version_id)
 
-    def _make_room(self, tx: Tx, pk: int, stages: Mapping[str, str]) -> None:
+    def make_room(self, tx: Tx, pk: int, stages: Mapping[str, str]) -> None:
         """Keep at most MAX_VERSIONS: drop the oldest unlabelled versions older than a day."""
         versions = tx.list_versions(pk)
         if len(versions) < MAX_VERSIONS:
@@ -270,7 +272,7 @@ class SecretsService:
                 tx, ctx, secret.region, secret.pk, secret.arn, token, existing.seq, value, key)
             tx.fill_version(record)
         else:
-            self._make_room(tx, secret.pk, before)
+            self.make_room(tx, secret.pk, before)
             record = self._sealed_version(
                 tx, ctx, secret.region, secret.pk, secret.arn, token,
                 tx.next_version_seq(secret.pk), value, key)
@@ -280,8 +282,15 @@ class SecretsService:
         else:
             after = label_moves.attach(before, token, stages)
         self._write_labels(tx, secret.pk, before, after)
+        self._current_moved(tx, secret, before, after)
         tx.update_secret(secret.pk, last_changed=self._clock.now())
         return token, label_moves.labels_of(after, token), True
+
+    def _current_moved(self, tx: Tx, secret: SecretRecord, before: Mapping[str, str],
+                       after: Mapping[str, str]) -> None:
+        current = after.get(Stage.CURRENT.value)
+        if current is not None and current != before.get(Stage.CURRENT.value):
+            abandon_superseded(tx, secret, current, self._clock.now())
 
     # --- operations ----------------------------------------------------------
 
@@ -421,6 +430,7 @@ class SecretsService:
         token: str | None,
         value: SecretValue | None,
         stages: Sequence[str] | None = None,
+        rotation_token: str | None = None,
     ) -> WriteResult:
         if value is None:
             raise InvalidRequest("value_missing")
@@ -430,6 +440,9 @@ class SecretsService:
         with self._store.write() as tx:
             secret = self.resolve(tx, ctx, secret_id, "PutSecretValue", lock=True)
             self.not_deleted(secret)
+            if rotation_token is not None and not rotation_token_matches(
+                    tx.get_rotation(secret.pk), rotation_token):
+                raise InvalidRequest("rotation_token_invalid")
             version_id, labels, _ = self._add_version(tx, ctx, secret, token, value, stages)
         return WriteResult(secret.arn, secret.name, version_id, labels)
 
@@ -539,6 +552,7 @@ class SecretsService:
             before = tx.get_stages(secret.pk)
             after = label_moves.move(before, stage, move_to=move_to, remove_from=remove_from)
             self._write_labels(tx, secret.pk, before, after)
+            self._current_moved(tx, secret, before, after)
             tx.update_secret(secret.pk, last_changed=self._clock.now())
         return WriteResult(secret.arn, secret.name)
 
@@ -651,7 +665,13 @@ def describe_record(
         deleted_date=secret.deleted_date, tags=tuple(Tag(k, v) for k, v in tags),
         stages_by_version=label_moves.by_version(stages),
         owning_service=secret.owning_service, primary_region=secret.primary_region,
-        secret_type=secret.secret_type,
+        secret_type=secret.secret_type, rotation_enabled=secret.rotation_enabled,
+        rotation_lambda_arn=secret.rotation_lambda_arn, rotation_rules=secret.rotation_rules,
+        last_rotated=secret.last_rotated,
+        next_rotation_date=(next_rotation_date(Window(secret.next_rotation,
+                                                      secret.rotation_window_end))
+                            if secret.rotation_enabled and secret.next_rotation is not None
+                            and secret.rotation_window_end is not None else None),
     )
 
 

@@ -163,6 +163,14 @@ class StrongroomApp:
             prefix, _, operation = target.partition(".")
             return await self._measured(prefix, operation[:64], self._on_pool(
                 loop, json11.handle, request, target, facts))
+        restjson = self.application.restjson
+        rest = restjson.match(method, path_text)
+        if rest is not None:  # rest-json (Lambda): addressed by method and path
+            if self.application.holder.sealed:
+                return _sealed_json()
+            return await self._measured(rest.service.model.signing_name, rest.operation,
+                                        self._on_pool(loop, restjson.handle, request, rest,
+                                                      facts))
         query = self.application.query
         service = query.service_for(signing_service(request) or "") or query.service_for(
             next((v for k, v in headers if k.lower() == "host"), ""))

@@ -22,10 +22,12 @@ class Background:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        self._app.rotation_engine.start()
         self._thread = threading.Thread(target=self._run, name="strongroom-purge", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
+        self._app.rotation_engine.stop()
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)

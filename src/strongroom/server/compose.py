@@ -26,16 +26,23 @@ from strongroom.keys.rootkey import RootKey
 from strongroom.keys.seal import KEY_FILE, RootKeyHolder
 from strongroom.keys.service import KeyService
 from strongroom.kms.service import KmsService
+from strongroom.lambdas.invoker import Executor
+from strongroom.lambdas.service import LambdaService
 from strongroom.policy.authorizer import Authorizer, LateAuthorizer
 from strongroom.protocol import iam as iam_wire
 from strongroom.protocol import kms as kms_wire
+from strongroom.protocol import lambda_ as lambda_wire
 from strongroom.protocol import secretsmanager
 from strongroom.protocol import sts as sts_wire
 from strongroom.protocol.json11 import Json11Protocol, JsonService
 from strongroom.protocol.model import ServiceModel
 from strongroom.protocol.query import QueryProtocol, QueryService
+from strongroom.protocol.restjson import RestJsonProtocol, RestJsonService
+from strongroom.rotation.engine import EngineSettings, RotationEngine
+from strongroom.secrets.functions import FunctionInvoker
 from strongroom.secrets.listing import SecretsReader
 from strongroom.secrets.policies import ResourcePolicies
+from strongroom.secrets.rotation import RotationService
 from strongroom.secrets.service import SecretsService
 from strongroom.storage.base import Store
 
@@ -65,6 +72,10 @@ class Application:
     holder: RootKeyHolder
     authenticator: Authenticator
     operator_token: str
+    rotations: RotationService
+    rotation_engine: RotationEngine
+    lambdas: LambdaService
+    restjson: RestJsonProtocol
 
 
 @dataclass(frozen=True)
@@ -110,7 +121,16 @@ def build(config: ServerConfig, *, clock: Clock | None = None,
     authenticator = Authenticator(identities, sessions, clock, config.regions, generations)
     holder.on_seal(authenticator.forget_all)
     holder.on_seal(keys.forget_all)
-    api = secretsmanager.SecretsApi(secrets, SecretsReader(secrets), ResourcePolicies(secrets))
+    lambdas = build_lambdas(config, store, root, iam, sessions, late, clock)
+    invoker: FunctionInvoker = lambdas
+    rotations = RotationService(secrets, invoker)
+    engine = RotationEngine(store, secrets, invoker, clock, EngineSettings(
+        lease_seconds=config.rotation_lease_seconds, max_attempts=config.rotation_max_attempts,
+        retry_delay=config.rotation_retry_delay, poll_interval=config.rotation_poll_interval,
+    ), paused=lambda: holder.sealed)
+    rotations.set_started_hook(engine.wake)
+    api = secretsmanager.SecretsApi(secrets, SecretsReader(secrets), ResourcePolicies(secrets),
+                                    rotations)
     json11 = Json11Protocol(
         [JsonService(ServiceModel.load("secretsmanager"), secretsmanager.OPERATIONS, api),
          JsonService(ServiceModel.load("kms"), kms_wire.OPERATIONS, kms)],
@@ -120,8 +140,37 @@ def build(config: ServerConfig, *, clock: Clock | None = None,
         QueryService(ServiceModel.load("iam"), IAM_NAMESPACE, iam_wire.OPERATIONS, iam),
         QueryService(ServiceModel.load("sts"), STS_NAMESPACE, sts_wire.OPERATIONS, sts),
     ], authenticator)
+    restjson = RestJsonProtocol([RestJsonService(
+        ServiceModel.load("lambda"), lambda_wire.OPERATIONS, lambdas, lambda_wire.ERROR_STATUSES,
+    )], authenticator)
     return Application(config, store, identities, secrets, json11, first, iam, sessions, query,
-                       kms, holder, authenticator, write_operator_token(config))
+                       kms, holder, authenticator, write_operator_token(config), rotations,
+                       engine, lambdas=lambdas, restjson=restjson)
+
+
+def function_endpoint(config: ServerConfig) -> str:
+    """The URL functions use to call this server back."""
+    if config.function_endpoint:
+        return config.function_endpoint.rstrip("/")
+    host = config.host
+    if host in ("0.0.0.0", "", "*"):  # noqa: S104 - reading the setting, not binding
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{config.port}"
+
+
+def build_lambdas(config: ServerConfig, store: Store, root: RootKey, iam: IamService,
+                  sessions: Sessions, authorizer: Authorizer, clock: Clock) -> LambdaService:
+    """The function service (Lambda API); it is also the FunctionInvoker rotation uses."""
+    endpoint = function_endpoint(config)
+    executor = Executor(store, root, iam, sessions, clock,
+                        functions_dir=Path(config.data_dir) / "functions", endpoint=endpoint,
+                        logs_kept=config.function_logs_kept)
+    return LambdaService(store, root, iam, authorizer, clock, executor, endpoint=endpoint,
+                         background_workers=config.function_workers)
 
 
 def first_start(identities: Identities, iam: IamService, config: ServerConfig, root: RootKey

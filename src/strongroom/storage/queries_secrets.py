@@ -11,7 +11,8 @@ from strongroom.storage.records import SecretRecord, VersionRecord
 _ENTRY_COLUMNS = (
     "pk, account_id, region, name, arn, description, kms_key_id, created, last_changed, "
     "last_accessed, deleted_date, purge_after, owning_service, primary_region, secret_type, "
-    "resource_policy"
+    "resource_policy, rotation_enabled, rotation_lambda_arn, rotation_rules, last_rotated, "
+    "next_rotation, rotation_window_end"
 )
 _VERSION_COLUMNS = (
     "secret_pk, version_id, seq, created, last_accessed, kms_key_id, value_kind, wrapped_key, "
@@ -20,7 +21,9 @@ _VERSION_COLUMNS = (
 
 
 def _secret(row: Sequence[Any]) -> SecretRecord:
-    return SecretRecord(*row)
+    enabled = row[16]
+    fields = [*row[:16], None if enabled is None else bool(enabled), *row[17:]]
+    return SecretRecord(*fields)
 
 
 def _version(row: Sequence[Any]) -> VersionRecord:
@@ -87,6 +90,14 @@ class SecretQueries(QueryBase):
         )
         return _secret(row) if row else None
 
+    def get_secret_by_pk(self, pk: int, *, lock: bool = False) -> SecretRecord | None:
+        row = self._one(
+            f"SELECT {_ENTRY_COLUMNS} FROM secrets WHERE pk = ?"
+            f"{self._lock_suffix if lock else ''}",
+            (pk,),
+        )
+        return _secret(row) if row else None
+
     def list_secrets(self, account_id: str, region: str) -> list[SecretRecord]:
         rows = self._rows(
             f"SELECT {_ENTRY_COLUMNS} FROM secrets WHERE account_id = ? AND region = ? "
@@ -106,16 +117,23 @@ class SecretQueries(QueryBase):
             "purge_after",
             "resource_policy",
             "secret_type",
+            "rotation_enabled",
+            "rotation_lambda_arn",
+            "rotation_rules",
+            "last_rotated",
+            "next_rotation",
+            "rotation_window_end",
         }
         unknown = set(fields) - allowed
         if unknown:
             raise ValueError(f"not updatable: {sorted(unknown)}")
         assignments = ", ".join(f"{name} = ?" for name in fields)
-        self._run(f"UPDATE secrets SET {assignments} WHERE pk = ?", (*fields.values(), pk))
+        values = [int(v) if isinstance(v, bool) else v for v in fields.values()]
+        self._run(f"UPDATE secrets SET {assignments} WHERE pk = ?", (*values, pk))
 
     def delete_secret(self, pk: int) -> None:
         """Remove a secret and everything under it; its ciphertexts are gone for good."""
-        for table in ("secret_stages", "secret_tags", "secret_versions"):
+        for table in ("rotations", "secret_stages", "secret_tags", "secret_versions"):
             self._run(f"DELETE FROM {table} WHERE secret_pk = ?", (pk,))
         self._run("DELETE FROM secrets WHERE pk = ?", (pk,))
 

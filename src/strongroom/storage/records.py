@@ -67,6 +67,12 @@ class SecretRecord:
     primary_region: str | None
     secret_type: str | None
     resource_policy: str | None
+    rotation_enabled: bool | None = None  # None: rotation never configured
+    rotation_lambda_arn: str | None = None
+    rotation_rules: str | None = None  # RotationRules.to_json()
+    last_rotated: float | None = None
+    next_rotation: float | None = None  # start of the next rotation window
+    rotation_window_end: float | None = None
 
 
 @dataclass(frozen=True)

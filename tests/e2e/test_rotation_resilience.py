@@ -1,0 +1,155 @@
+"""Rotation across crashes and nodes, with real `strongroom server` processes.
+
+- A server killed with SIGKILL while a rotation function is inside setSecret: after a
+  restart the rotation is resumed from that step (its lease ran out) and completes.
+- Two servers on one PostgreSQL store rotating many secrets: every step of every
+  rotation runs exactly once, whichever server runs it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from tests.conftest import _drop_pg_database, _fresh_pg_database, free_port
+from tests.e2e.test_cli import _wait_healthy
+from tests.e2e.test_lambda_api import code
+from tests.e2e.test_rotation_e2e import ROTATOR_POLICY, SIMPLE_ROTATOR, wait_for
+
+BIN = Path(sys.executable).parent
+ACCOUNT = "123456789012"
+KEY_ID = "AKIAROTATIONTEST0001"
+SECRET_KEY = "rotation-test-secret-key-0000000000000000"
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+    "Action": "sts:AssumeRole"}]})
+
+pytestmark = pytest.mark.slow
+
+
+class Server:
+    def __init__(self, data_dir: Path, store: str | None = None) -> None:
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, STRONGROOM_ROOT_ACCESS_KEY_ID=KEY_ID,
+                   STRONGROOM_ROOT_SECRET_ACCESS_KEY=SECRET_KEY)
+        args = [str(BIN / "strongroom"), "server", "--data-dir", str(data_dir), "--port",
+                str(self.port), "--account-id", ACCOUNT, "--regions", "us-east-1",
+                "--rotation-lease-seconds", "3", "--log-level", "warning"]
+        if store:
+            args += ["--store", store]
+        data_dir.parent.mkdir(parents=True, exist_ok=True)
+        self.log = (data_dir.parent / f"server-{self.port}.log").open("w")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        _wait_healthy(self.endpoint, self.proc)
+
+    def client(self, service: str = "secretsmanager") -> Any:
+        return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",
+                            aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET_KEY,
+                            config=Config(retries={"max_attempts": 1}))
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=15)
+        if not self.log.closed:
+            self.log.close()
+
+
+@pytest.fixture
+def servers():
+    started: list[Server] = []
+
+    def start(data_dir: Path, store: str | None = None) -> Server:
+        server = Server(data_dir, store)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def deploy(server: Server, environment: dict[str, str]) -> str:
+    iam = server.client("iam")
+    role = iam.create_role(RoleName="rotator", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    iam.put_role_policy(RoleName="rotator", PolicyName="rotate",
+                        PolicyDocument=json.dumps(ROTATOR_POLICY))
+    lam = server.client("lambda")
+    arn: str = lam.create_function(
+        FunctionName="rotator", Runtime="python3.12", Role=role,
+        Handler="lambda_function.lambda_handler", Code={"ZipFile": code(SIMPLE_ROTATOR)},
+        Timeout=300, Environment={"Variables": environment})["FunctionArn"]
+    lam.add_permission(FunctionName="rotator", StatementId="SecretsManagerAccess",
+                       Action="lambda:InvokeFunction", Principal="secretsmanager.amazonaws.com")
+    return arn
+
+
+def journal_of(path: Path) -> list[tuple[str, str, int]]:
+    if not path.exists():
+        return []
+    return [tuple(json.loads(line)) for line in path.read_text().splitlines()]  # type: ignore[misc]
+
+
+def test_a_rotation_interrupted_by_sigkill_finishes_after_restart(tmp_path, servers):
+    data_dir = tmp_path / "data"
+    journal, marker = tmp_path / "journal", tmp_path / "paused"
+    first = servers(data_dir)
+    function = deploy(first, {"JOURNAL": str(journal), "PAUSE_AT_ONCE": f"setSecret:{marker}"})
+    sm = first.client()
+    sm.create_secret(Name="db", SecretString='{"password": "first"}')
+    token = sm.rotate_secret(SecretId="db", RotationLambdaARN=function)["VersionId"]
+    wait_for(marker.exists, what="the function to reach setSecret")
+    first.stop(signal.SIGKILL)  # the server dies mid-step, without any cleanup
+    for step, _, pid in journal_of(journal):
+        if step == "setSecret":
+            os.kill(pid, signal.SIGKILL)  # and its function with it
+    second = servers(data_dir)
+    sm = second.client()
+    wait_for(lambda: sm.describe_secret(SecretId="db")["VersionIdsToStages"].get(token)
+             == ["AWSCURRENT"], timeout=60, what="the resumed rotation")
+    steps = [(step, t) for step, t, _ in journal_of(journal)]
+    assert steps == [("createSecret", token), ("setSecret", token), ("setSecret", token),
+                     ("testSecret", token), ("finishSecret", token)]
+    assert json.loads(sm.get_secret_value(SecretId="db")["SecretString"])["password"] != "first"
+
+
+@pytest.mark.postgres
+def test_two_servers_on_one_postgresql_never_run_a_rotation_twice(tmp_path, servers):
+    database, dsn = _fresh_pg_database()
+    nodes: list[Server] = []
+    try:
+        journal = tmp_path / "journal"
+        one = servers(tmp_path / "one" / "data", dsn)
+        nodes.append(one)
+        (tmp_path / "two" / "data").mkdir(parents=True)
+        shutil.copy(tmp_path / "one" / "data" / "root.key", tmp_path / "two" / "data" / "root.key")
+        two = servers(tmp_path / "two" / "data", dsn)
+        nodes.append(two)
+        function = deploy(one, {"JOURNAL": str(journal)})
+        clients = [one.client(), two.client()]
+        tokens = {}
+        for i in range(12):
+            sm = clients[i % 2]
+            sm.create_secret(Name=f"s{i}", SecretString='{"password": "first"}')
+            tokens[f"s{i}"] = sm.rotate_secret(SecretId=f"s{i}",
+                                               RotationLambdaARN=function)["VersionId"]
+        for name, token in tokens.items():
+            wait_for(lambda n=name, t=token: clients[0].describe_secret(SecretId=n)[
+                "VersionIdsToStages"].get(t) == ["AWSCURRENT"], timeout=120, what=name)
+        steps = [(step, token) for step, token, _ in journal_of(journal)]
+        assert len(steps) == len(set(steps)) == 4 * len(tokens)
+    finally:
+        for server in nodes:
+            server.stop()
+        _drop_pg_database(database)
