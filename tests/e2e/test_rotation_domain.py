@@ -237,18 +237,35 @@ def test_a_failing_step_leaves_the_old_value_and_retries(rig, step):
     assert rig.events(arn)[-1][0] == "RotationSucceeded"
 
 
-def test_after_the_last_attempt_a_rotate_secret_call_reattempts(rig):
+def test_after_the_last_attempt_the_rotation_waits_for_its_next_window(rig):
+    arn = rig.secret()
+    rig.function.fail_at = "setSecret"
+    rig.rotate(arn, rules=parse_rules(None, "cron(0 10 * * ? *)", "2h"))
+    for _ in range(3):
+        rig.engine.run_pending()
+        rig.clock.advance(300)
+    assert [e for e, _ in rig.events(arn)].count("RotationFailed") == 3
+    assert rig.engine.run_pending() == 0  # out of attempts: it waits
+    with pytest.raises(InvalidRequest):  # AWS: "... That rotation will be reattempted."
+        rig.rotate(arn)
+    rig.function.fail_at = None
+    assert rig.describe(arn).next_rotation_date == datetime(
+        2026, 3, 2, 11, 59, 59, tzinfo=UTC).timestamp()
+    rig.clock.advance(900)  # 10:00, the window opens
+    assert rig.engine.run_pending() == 1
+    assert rig.password(arn) != "first"
+
+
+def test_a_failed_rotation_without_a_schedule_is_retried_daily(rig):
     arn = rig.secret()
     rig.function.fail_at = "setSecret"
     rig.rotate(arn)
     for _ in range(3):
         rig.engine.run_pending()
-        rig.clock.advance(3600)
-    assert [e for e, _ in rig.events(arn)].count("RotationFailed") == 3
-    assert rig.engine.run_pending() == 0  # no schedule: it waits
+        rig.clock.advance(300)
     rig.function.fail_at = None
-    with pytest.raises(InvalidRequest):  # AWS: "... That rotation will be reattempted."
-        rig.rotate(arn)
+    assert rig.engine.run_pending() == 0
+    rig.clock.advance(86400)
     assert rig.engine.run_pending() == 1
     assert rig.password(arn) != "first"
 

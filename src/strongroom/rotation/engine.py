@@ -12,8 +12,8 @@ the same store, carries on where this one stopped:
   it over and calls that step again (AWS's templates make every step idempotent).
 - A failed step fails the attempt: RotationFailed is recorded and the whole rotation
   is retried from createSecret after a back-off, up to `max_attempts`; then it waits,
-  AWSPENDING still on its version as AWS leaves it, until the next window or a
-  RotateSecret call reattempts it.
+  AWSPENDING still on its version as AWS leaves it, for the next window (a rotation
+  without a schedule: a day) and starts over.
 
 Functions are called outside any transaction: they call back into Secrets Manager.
 """
@@ -49,6 +49,8 @@ from strongroom.storage.records import SecretRecord
 from strongroom.storage.sql import Tx
 
 log = logging.getLogger("strongroom.rotation")
+
+UNSCHEDULED_RETRY = 86400.0  # a failed rotation with no schedule is tried again daily
 
 
 @dataclass(frozen=True)
@@ -269,16 +271,21 @@ class RotationEngine:
                                    due=now + delay, lease_owner=None, lease_until=None,
                                    last_error=message)
                 return
-            # Out of attempts: wait for the next window (or a RotateSecret) to try again.
+            # Out of attempts: wait for the next window to try again (a rotation without a
+            # schedule, once a day).
             fresh = tx.get_secret_by_pk(row.secret_pk)
             rules = stored_rules(fresh) if fresh is not None else None
             window = next_window(rules, after=now + 1, last_rotated=now) if rules else None
+            if window is None or fresh is None or not fresh.rotation_enabled:
+                tx.update_rotation(row.secret_pk, attempts=attempts, step=STEPS[0],
+                                   due=now + UNSCHEDULED_RETRY, lease_owner=None,
+                                   lease_until=None, last_error=message)
+                return
             tx.update_rotation(row.secret_pk, attempts=attempts, state=FAILED,
-                               due=window.start if window else now, lease_owner=None,
-                               lease_until=None, last_error=message)
-            if window is not None and fresh is not None and fresh.rotation_enabled:
-                tx.update_secret(row.secret_pk, next_rotation=window.start,
-                                 rotation_window_end=window.end)
+                               due=window.start, lease_owner=None, lease_until=None,
+                               last_error=message)
+            tx.update_secret(row.secret_pk, next_rotation=window.start,
+                             rotation_window_end=window.end)
 
     def _finished(self, row: RotationRecord, secret: SecretRecord) -> None:
         now = self._clock.now()

@@ -17,10 +17,7 @@ from strongroom.secrets.errors import FunctionNotInvokable, InvalidRequest
 from strongroom.secrets.functions import SECRETS_MANAGER_PRINCIPAL, FunctionInvoker
 from strongroom.secrets.model import WriteResult
 from strongroom.secrets.rotation_state import (
-    FAILED,
     ROTATE,
-    RUNNING,
-    STEPS,
     TEST,
     begin_rotation,
     rotation_in_progress,
@@ -64,7 +61,6 @@ class RotationService:
             conditions["secretsmanager:RotationLambdaARN"] = function_arn
         clock, store = self._secrets.clock, self._secrets.store
         now = clock.now()
-        reattempt = in_progress = False
         with store.write() as tx:
             secret = self._secrets.resolve(tx, ctx, secret_id, "RotateSecret", conditions,
                                            lock=True)
@@ -77,35 +73,29 @@ class RotationService:
                 return WriteResult(secret.arn, secret.name, token)
             row = tx.get_rotation(secret.pk, lock=True)
             stages = tx.get_stages(secret.pk)
-            in_progress = row is not None or rotation_in_progress(stages)
-            if in_progress:
-                if row is not None and row.state == FAILED:
-                    tx.update_rotation(secret.pk, state=RUNNING, attempts=0, due=now,
-                                       step=STEPS[0], lease_owner=None, lease_until=None)
-                    reattempt = True
-            else:
-                if not self._invoker.may_invoke(
-                        function, service_principal=SECRETS_MANAGER_PRINCIPAL,
-                        source_arn=secret.arn, source_account=secret.account_id):
-                    raise FunctionNotInvokable(function)
-                chosen = rules or stored_rules(secret)
-                window = None
-                if chosen is not None:
-                    window = next_window(chosen, after=now,
-                                         last_rotated=secret.last_rotated or now)
-                tx.update_secret(
-                    secret.pk, rotation_enabled=True, rotation_lambda_arn=function,
-                    rotation_rules=chosen.to_json() if chosen is not None else None,
-                    next_rotation=window.start if window else None,
-                    rotation_window_end=window.end if window else None, last_changed=now)
-                version_id = token or str(uuid.uuid4())
-                self._secrets.make_room(tx, secret.pk, stages)
-                begin_rotation(tx, secret, token=version_id, function_arn=function,
-                               kind=ROTATE if immediately else TEST, now=now, window_end=None)
-        if in_progress:
-            if reattempt:
-                self._on_started()
-            raise InvalidRequest("rotation_in_progress")
+            if row is not None or rotation_in_progress(stages):
+                # AWS's words; the engine retries a failed rotation by itself (at its next
+                # window). Answering with an error means changing nothing: the audit trail
+                # rolls back every write of a call that fails.
+                raise InvalidRequest("rotation_in_progress")
+            if not self._invoker.may_invoke(
+                    function, service_principal=SECRETS_MANAGER_PRINCIPAL,
+                    source_arn=secret.arn, source_account=secret.account_id):
+                raise FunctionNotInvokable(function)
+            chosen = rules or stored_rules(secret)
+            window = None
+            if chosen is not None:
+                window = next_window(chosen, after=now,
+                                     last_rotated=secret.last_rotated or now)
+            tx.update_secret(
+                secret.pk, rotation_enabled=True, rotation_lambda_arn=function,
+                rotation_rules=chosen.to_json() if chosen is not None else None,
+                next_rotation=window.start if window else None,
+                rotation_window_end=window.end if window else None, last_changed=now)
+            version_id = token or str(uuid.uuid4())
+            self._secrets.make_room(tx, secret.pk, stages)
+            begin_rotation(tx, secret, token=version_id, function_arn=function,
+                           kind=ROTATE if immediately else TEST, now=now, window_end=None)
         self._on_started()
         return WriteResult(secret.arn, secret.name, version_id if immediately else None)
 
