@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -16,3 +17,17 @@ def aws_error(call: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[str,
     err = info.value.response
     return (err["Error"]["Code"], err["Error"].get("Message", ""),
             err["ResponseMetadata"]["HTTPStatusCode"])
+
+
+def service_events(store: Any, account_id: str, secret_arn: str) -> list[tuple[str, str | None]]:
+    """(eventName, errorMessage) of the service events (AwsServiceEvent) about one secret,
+    read from the account's audit trail in order."""
+    found = []
+    with store.read() as tx:
+        for row in tx.audit_records(account_id, limit=100_000):
+            if row.event_type != "AwsServiceEvent":
+                continue
+            record = json.loads(row.record)
+            if (record.get("additionalEventData") or {}).get("SecretId") == secret_arn:
+                found.append((record["eventName"], record.get("errorMessage")))
+    return found

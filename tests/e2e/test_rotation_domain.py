@@ -37,6 +37,7 @@ from strongroom.secrets.rotation import RotationService
 from strongroom.secrets.schedule import parse_rules
 from strongroom.server.compose import build
 from tests.conftest import REGIONS, _drop_pg_database, _fresh_pg_database
+from tests.e2e.helpers import service_events
 
 FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:rotator"
 START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC).timestamp()  # a Monday morning
@@ -137,9 +138,7 @@ class Rig:
         return json.loads(value.value.string)["password"]
 
     def events(self, secret_arn: str) -> list[tuple[str, str | None]]:
-        with self.app.store.read() as tx:
-            rows = tx.service_events(self.app.first_start.account_id, resource_arn=secret_arn)
-        return [(r.event_name, json.loads(r.details or "{}").get("errorMessage")) for r in rows]
+        return service_events(self.app.store, self.app.first_start.account_id, secret_arn)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

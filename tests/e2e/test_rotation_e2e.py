@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.helpers import aws_error
+from tests.e2e.helpers import aws_error, service_events
 from tests.e2e.rotation_zips import GENERIC_TEMPLATE, template
 from tests.e2e.test_lambda_api import TRUST_LAMBDA, code, make_zip
 
@@ -102,9 +102,7 @@ def deploy(account: Any, name: str, zip_bytes: bytes, *, environment: dict[str, 
 
 
 def events(account: Any, arn: str) -> list[tuple[str, str | None]]:
-    with account.server.app.store.read() as tx:
-        rows = tx.service_events(account.account_id, resource_arn=arn)
-    return [(r.event_name, json.loads(r.details or "{}").get("errorMessage")) for r in rows]
+    return service_events(account.server.app.store, account.account_id, arn)
 
 
 def stages(sm: Any, secret: str) -> dict[str, list[str]]:

@@ -129,7 +129,8 @@ class RotationEngine:
                 log.exception("could not renew rotation leases")
 
     def _dispatch(self) -> None:
-        assert self._pool is not None
+        if self._pool is None:
+            raise RuntimeError("the rotation engine was not started")
         with self._lock:
             free = self.settings.workers - len(self._running)
         if free <= 0:

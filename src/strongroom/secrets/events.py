@@ -2,18 +2,17 @@
 Manager does by itself rather than in answer to a call, such as a rotation starting,
 succeeding or failing.
 
-Each is written in the same transaction as the change it reports, so an event exists
-exactly when its change does. The audit trail turns these rows into CloudTrail
-records; until then they are readable through `Tx.service_events`, and logged.
+Each is appended to the account's audit trail in the same transaction as the change
+it reports, so an event exists exactly when its change does.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import uuid
 from enum import StrEnum
 
+from strongroom.audit.chain import link
+from strongroom.audit.records import service_event
 from strongroom.storage.sql import Tx
 
 log = logging.getLogger("strongroom.events")
@@ -31,17 +30,11 @@ class ServiceEvent(StrEnum):
 
 def record_event(tx: Tx, *, now: float, account_id: str, region: str, event: ServiceEvent,
                  secret_arn: str, error_message: str | None = None) -> None:
-    """Write one service event. `error_message` must never hold a secret value: callers
+    """Append one service event. `error_message` must never hold a secret value: callers
     pass step names and function ARNs, never function output."""
-    details: dict[str, object] = {
-        # AWS's request id for rotation events (audit-and-events.md)
-        "requestID": f"Rotation-{secret_arn}-{uuid.uuid4()}",
-        "additionalEventData": {"SecretId": secret_arn},
-    }
-    if error_message is not None:
-        details["errorMessage"] = error_message
-    tx.insert_service_event(account_id, region, now, event.value, secret_arn,
-                            json.dumps(details, sort_keys=True))
+    tx.append_audit([service_event(account_id=account_id, region=region, now=now,
+                                   event_name=event.value, secret_arn=secret_arn,
+                                   error_message=error_message)], link)
     if error_message is None:
         log.info("%s %s", event.value, secret_arn)
     else:

@@ -39,17 +39,6 @@ class RotationRecord:
     last_error: str | None
 
 
-@dataclass(frozen=True)
-class ServiceEventRecord:
-    id: int
-    account_id: str
-    region: str
-    event_time: float
-    event_name: str
-    resource_arn: str | None
-    details: str | None  # JSON; never a secret value
-
-
 def _rotation(row: Sequence[Any]) -> RotationRecord:
     return RotationRecord(*row)
 
@@ -127,25 +116,3 @@ class RotationQueries(QueryBase):
     def renew_leases(self, owner: str, until: float) -> int:
         return self._run("UPDATE rotations SET lease_until = ? WHERE lease_owner = ?",
                          (until, owner))
-
-    # --- service events ----------------------------------------------------------
-
-    def insert_service_event(self, account_id: str, region: str, event_time: float,
-                             event_name: str, resource_arn: str | None,
-                             details: str | None) -> None:
-        self._run(
-            "INSERT INTO service_events (account_id, region, event_time, event_name, "
-            "resource_arn, details) VALUES (?, ?, ?, ?, ?, ?)",
-            (account_id, region, event_time, event_name, resource_arn, details),
-        )
-
-    def service_events(self, account_id: str, *, resource_arn: str | None = None,
-                       limit: int = 1000) -> list[ServiceEventRecord]:
-        sql = ("SELECT id, account_id, region, event_time, event_name, resource_arn, details "
-               "FROM service_events WHERE account_id = ?")
-        params: list[Any] = [account_id]
-        if resource_arn is not None:
-            sql += " AND resource_arn = ?"
-            params.append(resource_arn)
-        rows = self._rows(sql + " ORDER BY id LIMIT ?", (*params, limit))
-        return [ServiceEventRecord(int(r[0]), *r[1:]) for r in rows]

@@ -8,6 +8,7 @@ base here. `Tx` neither commits nor decides policy.
 from __future__ import annotations
 
 from strongroom.storage.queries_accounts import AccountQueries
+from strongroom.storage.queries_audit import AuditQueries
 from strongroom.storage.queries_iam import IamQueries
 from strongroom.storage.queries_keys import KeyQueries
 from strongroom.storage.queries_kms import KmsQueries
@@ -18,7 +19,7 @@ from strongroom.storage.queries_sts import SessionQueries
 
 
 class Tx(AccountQueries, KeyQueries, KmsQueries, SecretQueries, IamQueries, SessionQueries,
-         RotationQueries, LambdaQueries):
+         RotationQueries, LambdaQueries, AuditQueries):
     """One open transaction with every query strongroom runs."""
 
 

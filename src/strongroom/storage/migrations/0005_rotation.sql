@@ -1,7 +1,6 @@
 -- Rotation: each secret's rotation configuration and schedule, the rotation in progress
 -- (at most one per secret, leased by the worker running it so several server processes
--- never run it twice at once), and the service's own events (RotationStarted, ...),
--- which the audit trail reads.
+-- never run it twice at once).
 ALTER TABLE secrets ADD COLUMN rotation_enabled INTEGER;
 ALTER TABLE secrets ADD COLUMN rotation_lambda_arn TEXT;
 ALTER TABLE secrets ADD COLUMN rotation_rules TEXT;
@@ -27,14 +26,3 @@ CREATE TABLE rotations (
     last_error TEXT
 );
 CREATE INDEX rotations_due ON rotations (due);
-
-CREATE TABLE service_events (
-    id {serial},
-    account_id TEXT NOT NULL,
-    region TEXT NOT NULL,
-    event_time {real} NOT NULL,
-    event_name TEXT NOT NULL,
-    resource_arn TEXT,
-    details TEXT
-);
-CREATE INDEX service_events_account ON service_events (account_id, region, event_time);

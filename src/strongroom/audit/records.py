@@ -1,0 +1,102 @@
+"""CloudTrail records: the shape every audit record has, and AWS's service events.
+
+Field names, order of presence and formats follow CloudTrail's record contents
+(reference/audit-and-events.md, sections 1 and 2). A record never holds a secret value: API-call
+records are built from allow-listed members only (audit.allowlist), service events
+from identifiers and fixed texts.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from strongroom.audit.chain import canonical
+from strongroom.core.types import Principal
+from strongroom.storage.queries_audit import AuditEntry
+
+EVENT_VERSION = "1.09"
+SECRETS_MANAGER = "secretsmanager.amazonaws.com"
+SECRET_RESOURCE = "AWS::SecretsManager::Secret"  # noqa: S105 - a resource type
+
+
+def event_time(epoch: float) -> str:
+    """CloudTrail's eventTime: UTC, second precision, with Z."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def user_identity(principal: Principal) -> dict[str, Any]:
+    """CloudTrail's userIdentity for an authenticated caller."""
+    identity: dict[str, Any] = {
+        "type": principal.kind, "principalId": principal.user_id, "arn": principal.arn,
+        "accountId": principal.account_id, "accessKeyId": principal.access_key_id,
+    }
+    if principal.kind in ("IAMUser", "Root") and principal.name:
+        identity["userName"] = principal.name
+    if principal.role_arn is not None:
+        issuer_id = principal.user_id.split(":", 1)[0]
+        context: dict[str, Any] = {
+            "sessionIssuer": {"type": "Role", "principalId": issuer_id,
+                              "arn": principal.role_arn, "accountId": principal.account_id,
+                              "userName": principal.name},
+            "webIdFederationData": {},
+            "attributes": {"creationDate": event_time(principal.session_issued or 0.0),
+                           "mfaAuthenticated": "false"},
+        }
+        if principal.source_identity:
+            context["sourceIdentity"] = principal.source_identity
+        identity["sessionContext"] = context
+    return identity
+
+
+def username_of(principal: Principal | None) -> str | None:
+    """LookupEvents' Username: the user's name or the role's name."""
+    return principal.name if principal is not None and principal.name else None
+
+
+def service_event(*, account_id: str, region: str, now: float, event_name: str,
+                  secret_arn: str, error_message: str | None = None,
+                  event_source: str = SECRETS_MANAGER) -> AuditEntry:
+    """An AwsServiceEvent (RotationStarted, ...), shaped as AWS's sample of one."""
+    record: dict[str, Any] = {
+        "eventVersion": EVENT_VERSION,
+        "userIdentity": {"accountId": account_id, "invokedBy": event_source},
+        "eventTime": event_time(now),
+        "eventSource": event_source,
+        "eventName": event_name,
+        "awsRegion": region,
+        "sourceIPAddress": event_source,
+        "userAgent": event_source,
+        "requestParameters": None,
+        "responseElements": None,
+        "additionalEventData": {"SecretId": secret_arn},
+        "requestID": f"Rotation-{secret_arn}-{uuid.uuid4()}",
+        "eventID": str(uuid.uuid4()),
+        "readOnly": False,
+        "eventType": "AwsServiceEvent",
+        "managementEvent": True,
+        "recipientAccountId": account_id,
+        "eventCategory": "Management",
+    }
+    if error_message is not None:
+        record["errorMessage"] = error_message
+    return entry_of(record, account_id=account_id, now=now,
+                    resources=[(SECRET_RESOURCE, secret_arn)])
+
+
+def entry_of(record: Mapping[str, Any], *, account_id: str, now: float,
+             resources: Sequence[tuple[str, str]] = (), username: str | None = None,
+             access_key_id: str | None = None) -> AuditEntry:
+    """The row to append for a finished record."""
+    return AuditEntry(
+        account_id=account_id, event_id=str(record["eventID"]), event_time=now,
+        region=str(record["awsRegion"]), event_source=str(record["eventSource"]),
+        event_name=str(record["eventName"]), read_only=bool(record.get("readOnly")),
+        event_type=str(record["eventType"]), username=username, access_key_id=access_key_id,
+        resources=json.dumps([{"ResourceType": t, "ResourceName": n} for t, n in resources])
+        if resources else None,
+        record=canonical(record),
+    )
