@@ -44,6 +44,14 @@ def _server_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
                    "(default 30)")
     p.add_argument("--rotation-max-attempts", type=int, default=3,
                    help="attempts per rotation window before it waits for the next (default 3)")
+    p.add_argument("--function-user", default="nobody",
+                   help="when run as root, the user functions run as (default nobody)")
+    p.add_argument("--function-dir", default=None, type=Path,
+                   help="when run as root, where function code is unpacked (default "
+                   "<data-dir>.functions; never inside the data directory)")
+    p.add_argument("--function-python", default=None,
+                   help="the interpreter functions run on (default the server's own; the "
+                   "function user must be able to run it)")
     p.add_argument("--log-level", default="info")
 
 
@@ -61,6 +69,8 @@ def config_from(args: argparse.Namespace) -> ServerConfig:
         purge_interval=args.purge_interval, rotation_lease_seconds=args.rotation_lease_seconds,
         rotation_retry_delay=args.rotation_retry_delay,
         rotation_max_attempts=args.rotation_max_attempts,
+        function_user=args.function_user, function_dir=args.function_dir,
+        function_python=args.function_python,
     )
 
 
@@ -150,11 +160,53 @@ def run_account(args: argparse.Namespace) -> int:
     return 0
 
 
+def _functions_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("functions", help="operator commands for functions (Lambda API)")
+    actions = p.add_subparsers(dest="action", required=True)
+    a = actions.add_parser("logs", help="print a function's recorded invocation logs")
+    a.add_argument("name", help="the function's name")
+    a.add_argument("--account-id", required=True, help="the function's account")
+    a.add_argument("--region", default=DEFAULT_REGION, help="the function's region")
+    a.add_argument("--data-dir", default="./strongroom-data", type=Path,
+                   help="the server's data directory (holds the SQLite store)")
+    a.add_argument("--store", default=None, help="the server's --store, if it has one")
+    a.add_argument("--limit", type=int, default=10,
+                   help="how many of the newest invocations to print (default 10)")
+
+
+def run_functions(args: argparse.Namespace) -> int:
+    """Print the newest invocations' logs, oldest first, each under its log stream name.
+    Logs are not sealed, so this needs the store only, not the root key."""
+    from strongroom.lambdas.model import function_arn
+    from strongroom.lambdas.runner import log_stream_name
+    from strongroom.server.compose import SQLITE_FILE, open_store
+
+    if args.store is None and not (args.data_dir / SQLITE_FILE).is_file():
+        print(f"strongroom: no store in {args.data_dir}", file=sys.stderr)
+        return 1
+    store = open_store(ServerConfig(data_dir=args.data_dir, store=args.store,
+                                    regions=frozenset()))
+    arn = function_arn(args.region, args.account_id, args.name)
+    try:
+        with store.read() as tx:
+            records = tx.recent_invocations(arn, max(1, args.limit))
+    finally:
+        store.close()
+    if not records:
+        print(f"strongroom: no recorded invocations of {arn}", file=sys.stderr)
+        return 1
+    for record in reversed(records):
+        print(f"==> /aws/lambda/{args.name} {log_stream_name(record.started, record.request_id)}")
+        print(record.log_text, end="" if record.log_text.endswith("\n") else "\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="strongroom", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _server_parser(sub)
     _account_parser(sub)
+    _functions_parser(sub)
     operator.add_parser(sub)
     rotators.add_parser(sub)
     args = parser.parse_args(argv)
@@ -162,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_server(args)
     if args.command == "account":
         return run_account(args)
+    if args.command == "functions":
+        return run_functions(args)
     if args.command == "operator":
         return operator.run(args)
     if args.command == "rotators":

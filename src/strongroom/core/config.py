@@ -40,3 +40,10 @@ class ServerConfig:
     function_endpoint: str | None = None
     function_logs_kept: int = 50
     function_workers: int = 2
+    # When the server runs as root, functions run as function_user (a name or uid) with
+    # their code in function_dir (default: <data-dir>.functions, beside the 0700 data dir,
+    # never inside it), on function_python (default: the server's interpreter; that user
+    # must be able to run it). Not root: functions run as the server's user, with a warning.
+    function_user: str = "nobody"
+    function_dir: Path | None = None
+    function_python: str | None = None

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 
 from strongroom.auth.sessions import TemporaryCredentials
@@ -63,8 +61,8 @@ def open_variables(root: RootKey, function_arn: str, sealed: bytes | None) -> di
 def runtime_environment(*, name: str, region: str, runtime: str, handler: str,
                         memory_size: int, code_dir: Path, credentials: TemporaryCredentials,
                         endpoint: str, variables: Mapping[str, str]) -> dict[str, str]:
-    """Everything the child process sees in os.environ."""
-    today = datetime.now(tz=UTC).strftime("%Y/%m/%d")
+    """Everything the child process sees in os.environ, except what the runner adds as it
+    starts the child: AWS_LAMBDA_LOG_STREAM_NAME (named from the start time) and TMPDIR."""
     environment = {
         "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
         "LANG": "C.UTF-8",
@@ -75,7 +73,6 @@ def runtime_environment(*, name: str, region: str, runtime: str, handler: str,
         "AWS_LAMBDA_FUNCTION_VERSION": LATEST,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_size),
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
-        "AWS_LAMBDA_LOG_STREAM_NAME": f"{today}/[{LATEST}]{uuid.uuid4().hex}",
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
         "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime}",
         "LAMBDA_TASK_ROOT": str(code_dir),

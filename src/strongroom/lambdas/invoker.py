@@ -48,7 +48,8 @@ def assumable_role(roles: Roles, role_arn: str, *, function_arn: str, account_id
 
 class Executor:
     def __init__(self, store: Store, root: RootKey, roles: Roles, sessions: Sessions,
-                 clock: Clock, *, functions_dir: Path, endpoint: str, logs_kept: int) -> None:
+                 clock: Clock, *, functions_dir: Path, endpoint: str, logs_kept: int,
+                 sandbox: runner.Sandbox | None = None) -> None:
         self._store = store
         self._root = root
         self._roles = roles
@@ -57,6 +58,7 @@ class Executor:
         self._functions_dir = functions_dir
         self._endpoint = endpoint
         self._logs_kept = logs_kept
+        self._sandbox = sandbox
 
     def _credentials(self, record: FunctionRecord) -> TemporaryCredentials:
         role = assumable_role(self._roles, record.role_arn, function_arn=record.arn,
@@ -89,7 +91,7 @@ class Executor:
         result = runner.run(runner.RunSpec(
             request_id=request_id, function_arn=record.arn, code_dir=code_dir,
             timeout=record.timeout, memory_size=record.memory_size, environment=environment,
-            event=event,
+            event=event, sandbox=self._sandbox,
         ))
         log.info("function %s invocation %s ended: %s (%.0f ms)", record.arn, request_id,
                  "ok" if result.ok else result.error_type, result.duration_ms)

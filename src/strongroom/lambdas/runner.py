@@ -1,29 +1,38 @@
-"""Running one invocation: a child process of the server's own interpreter.
+"""Running one invocation: a child process of the server's interpreter (or the one the
+sandbox names).
 
 The child runs `bootstrap.py` in isolated mode (-I: no PYTHON* variables, no user site,
 no script directory on sys.path) with exactly the environment it is given, in its own
-process group, in the unpacked package directory. Its stdout and stderr are the log
-(capped); the outcome comes back on a separate pipe the function's prints cannot reach
-by accident. At the timeout the whole process group is killed. Nothing here logs the
-event, the environment or the result.
+process group, in the unpacked package directory, with a private TMPDIR removed
+afterwards and resource limits (no core dumps, 1024 files, address space from its
+MemorySize). When the sandbox names a user (the server runs as root), the child runs as
+that user with no supplementary groups, and the code is made readable — never writable —
+for it. Its stdout and stderr are the log (capped); the outcome comes back on a separate
+pipe the function's prints cannot reach by accident. At the timeout the whole process
+group is killed. Nothing here logs the event, the environment or the result.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import os
+import pwd
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from strongroom.lambdas.model import LATEST
 
@@ -31,6 +40,66 @@ BOOTSTRAP = str(Path(__file__).with_name("bootstrap.py"))
 LOG_CAP = 64 * 1024  # bytes of function output kept per invocation
 RESULT_CAP = 6 * 1024 * 1024  # Lambda's synchronous response payload limit
 _JOIN_SECONDS = 5.0
+OPEN_FILES = 1024  # Lambda's file descriptor limit
+# Address space on top of MemorySize: the interpreter, shared libraries and thread stacks
+# are mapped, not used (python + boto3 peaks near 50 MB of virtual memory; psycopg's
+# libpq and OpenSSL add some). Measured 2026-11 on CPython 3.11.
+ADDRESS_SPACE_HEADROOM_MB = 512
+_SHARED_DIR_MODE = 0o755
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """How invocations are confined. `uid`/`gid` set (only when the server runs as root):
+    every function runs as that user, without supplementary groups. `python` is the
+    interpreter functions run on; the function user must be able to run it."""
+
+    python: str = field(default_factory=lambda: sys.executable)
+    uid: int | None = None
+    gid: int | None = None
+
+
+def user_sandbox(user: str, python: str | None = None) -> Sandbox:
+    """The sandbox running functions as `user` (a name or a numeric uid); KeyError if the
+    system has no such user."""
+    entry = pwd.getpwuid(int(user)) if user.isdigit() else pwd.getpwnam(user)
+    if entry.pw_uid == 0:
+        raise KeyError(f"{user} is root")
+    return Sandbox(python=python or sys.executable, uid=entry.pw_uid, gid=entry.pw_gid)
+
+
+def sandbox_problem(sandbox: Sandbox) -> str | None:
+    """Why the sandbox cannot start a function (the interpreter unreadable for its user,
+    say, as under /root), or None when a trivial child starts."""
+    try:
+        done = subprocess.run(  # noqa: S603 - our interpreter, a fixed statement
+            [sandbox.python, "-I", "-c", "import json, ssl"], env={"LANG": "C.UTF-8"},
+            cwd="/", capture_output=True, timeout=30, check=False,
+            **_user_arguments(sandbox))
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    if done.returncode != 0:
+        lines = done.stderr.decode("utf-8", errors="replace").strip().splitlines()
+        return lines[-1] if lines else f"exit status {done.returncode}"
+    return None
+
+
+def _user_arguments(sandbox: Sandbox | None) -> dict[str, Any]:
+    if sandbox is None or sandbox.uid is None:
+        return {}
+    return {"user": sandbox.uid, "group": sandbox.gid, "extra_groups": []}
+
+
+def log_stream_name(started: float, request_id: str) -> str:
+    """Lambda's stream name, `2024/01/01/[$LATEST]<32 hex>`: one stream per invocation
+    here (each runs in a fresh process), named from its start day and request id so the
+    name can be derived again from the recorded invocation."""
+    day = datetime.fromtimestamp(started, tz=UTC).strftime("%Y/%m/%d")
+    try:
+        suffix = uuid.UUID(request_id).hex
+    except ValueError:
+        suffix = hashlib.sha256(request_id.encode()).hexdigest()[:32]
+    return f"{day}/[{LATEST}]{suffix}"
 
 
 @dataclass(frozen=True)
@@ -42,6 +111,7 @@ class RunSpec:
     memory_size: int
     environment: Mapping[str, str]
     event: bytes
+    sandbox: Sandbox | None = None  # None: the server's interpreter and user
 
 
 @dataclass(frozen=True)
@@ -98,19 +168,80 @@ def _kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
+def _share_code(code_dir: Path) -> None:
+    """Let the function user read (never write) the unpacked code: directories 0755,
+    files 0644 or 0755, all still owned by the server. The package directory's own mode
+    is set last and marks the work as done (unpacking leaves it 0700)."""
+    if code_dir.parent.stat().st_mode & 0o777 != _SHARED_DIR_MODE:
+        os.chmod(code_dir.parent, _SHARED_DIR_MODE)
+    if code_dir.stat().st_mode & 0o777 == _SHARED_DIR_MODE:
+        return
+    for folder, directories, files in os.walk(code_dir):
+        for name in directories:
+            os.chmod(os.path.join(folder, name), _SHARED_DIR_MODE)
+        for name in files:
+            path = os.path.join(folder, name)
+            executable = os.lstat(path).st_mode & 0o111
+            os.chmod(path, 0o755 if executable else 0o644)
+    os.chmod(code_dir, _SHARED_DIR_MODE)
+
+
+def _scratch(sandbox: Sandbox | None) -> str:
+    """A private, empty TMPDIR for one invocation (0700, owned by the function user)."""
+    path = tempfile.mkdtemp(prefix="strongroom-fn-")
+    if sandbox is not None and sandbox.uid is not None and sandbox.gid is not None:
+        os.chown(path, sandbox.uid, sandbox.gid)
+    return path
+
+
+# The child first lowers its own limits, then runs the bootstrap in the same process.
+# (prlimit from the server would need CAP_SYS_RESOURCE once the child is another user,
+# and preexec_fn is unsafe in a threaded server.) Lowering a limit needs no privilege.
+_LAUNCHER = """
+import resource, runpy, sys
+for name, value in zip(("RLIMIT_CORE", "RLIMIT_NOFILE", "RLIMIT_AS"), sys.argv[1:4]):
+    limit = getattr(resource, name)
+    hard = resource.getrlimit(limit)[1]
+    value = int(value) if hard == resource.RLIM_INFINITY else min(int(value), hard)
+    resource.setrlimit(limit, (value, value))
+del sys.argv[:4]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def _limits(memory_size: int) -> list[str]:
+    """RLIMIT_CORE, RLIMIT_NOFILE and RLIMIT_AS for the launcher's arguments."""
+    address_space = (memory_size + ADDRESS_SPACE_HEADROOM_MB) * 1024 * 1024
+    return ["0", str(OPEN_FILES), str(address_space)]
+
+
 def run(spec: RunSpec) -> RunResult:
     """Run the function once and wait for it (at most its timeout, plus a little)."""
+    sandbox = spec.sandbox
+    if sandbox is not None and sandbox.uid is not None:
+        _share_code(spec.code_dir)
+    scratch = _scratch(sandbox)
+    try:
+        return _run(spec, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _run(spec: RunSpec, scratch: str) -> RunResult:
     started_wall = time.time()
     started = time.monotonic()
     deadline_ms = int((started_wall + spec.timeout) * 1000)
+    environment = {"TMPDIR": scratch, **spec.environment,
+                   "AWS_LAMBDA_LOG_STREAM_NAME": log_stream_name(started_wall, spec.request_id)}
+    python = spec.sandbox.python if spec.sandbox is not None else sys.executable
     read_end, write_end = os.pipe()
     try:
         process = subprocess.Popen(  # noqa: S603 - our interpreter and our bootstrap
-            [sys.executable, "-I", BOOTSTRAP, str(write_end), spec.request_id,
-             str(deadline_ms), spec.function_arn],
-            cwd=spec.code_dir, env=dict(spec.environment), stdin=subprocess.PIPE,
+            [python, "-I", "-c", _LAUNCHER, *_limits(spec.memory_size), BOOTSTRAP,
+             str(write_end), spec.request_id, str(deadline_ms), spec.function_arn],
+            cwd=spec.code_dir, env=environment, stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(write_end,),
-            start_new_session=True, close_fds=True,
+            start_new_session=True, close_fds=True, **_user_arguments(spec.sandbox),
         )
     except OSError:
         os.close(read_end)

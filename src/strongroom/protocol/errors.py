@@ -19,6 +19,7 @@ from strongroom.iam import errors as iam
 from strongroom.keys.rootkey import Sealed
 from strongroom.keys.service import DecryptFailed, KeyNotFound, KeyUnusable
 from strongroom.kms import errors as kms
+from strongroom.lambdas import logs as function_logs
 from strongroom.lambdas.errors import LambdaError
 from strongroom.policy.errors import MalformedPolicy
 from strongroom.protocol.model import format_validation_message
@@ -311,6 +312,23 @@ LAMBDA_TEXTS = {
 }
 
 
+# CloudWatch Logs (functions' logs) InvalidParameterException texts by reason key.
+# UNCONFIRMED unless marked [AWS]; "ours" where strongroom refuses what Logs would accept.
+LOGS_INVALID_PARAMETER_TEXTS = {
+    "bad_token": "The specified nextToken is invalid.",  # UNCONFIRMED
+    "order_with_prefix": "Cannot order by LastEventTime with a logStreamNamePrefix.",  # [AWS]
+    # UNCONFIRMED:
+    "prefix_and_pattern": "LogGroupNamePrefix and LogGroupNamePattern are mutually exclusive "
+                          "parameters.",
+    "names_and_prefix": "logStreamNames and logStreamNamePrefix are mutually exclusive "
+                        "parameters.",
+    "name_and_identifier": "LogGroup name and LogGroup ARN are mutually exclusive parameters.",
+    "group_required": "Either logGroupName or logGroupIdentifier must be specified.",  # UNCONFIRMED
+    "filter_pattern_unsupported": (  # ours
+        "This strongroom server supports only terms and quoted phrases in filter patterns."),
+}
+
+
 def _lambda(e: LambdaError) -> WireError:
     code, template = LAMBDA_TEXTS[e.reason]
     return WireError(code, _text({e.reason: template}, e.reason, e.facts))
@@ -321,6 +339,12 @@ _Row = Callable[[Any], WireError]
 TABLE: dict[type[Exception], _Row] = {
     StsError: _sts,
     LambdaError: _lambda,
+    function_logs.LogGroupNotFound: lambda e: WireError(  # [AWS]
+        "ResourceNotFoundException", "The specified log group does not exist."),
+    function_logs.LogStreamNotFound: lambda e: WireError(  # [AWS]
+        "ResourceNotFoundException", "The specified log stream does not exist."),
+    function_logs.LogsInvalidParameter: lambda e: WireError(
+        "InvalidParameterException", _text(LOGS_INVALID_PARAMETER_TEXTS, e.reason, {})),
     Sealed: lambda e: WireError(
         "ServiceUnavailableException",
         "strongroom is sealed; an operator must unseal it (strongroom operator unseal).", 503),

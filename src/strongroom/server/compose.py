@@ -27,11 +27,14 @@ from strongroom.keys.seal import KEY_FILE, RootKeyHolder
 from strongroom.keys.service import KeyService
 from strongroom.kms.service import KmsService
 from strongroom.lambdas.invoker import Executor
+from strongroom.lambdas.logs import FunctionLogs
+from strongroom.lambdas.runner import Sandbox, sandbox_problem, user_sandbox
 from strongroom.lambdas.service import LambdaService
 from strongroom.policy.authorizer import Authorizer, LateAuthorizer
 from strongroom.protocol import iam as iam_wire
 from strongroom.protocol import kms as kms_wire
 from strongroom.protocol import lambda_ as lambda_wire
+from strongroom.protocol import logs as logs_wire
 from strongroom.protocol import secretsmanager
 from strongroom.protocol import sts as sts_wire
 from strongroom.protocol.json11 import Json11Protocol, JsonService
@@ -133,7 +136,9 @@ def build(config: ServerConfig, *, clock: Clock | None = None,
                                     rotations)
     json11 = Json11Protocol(
         [JsonService(ServiceModel.load("secretsmanager"), secretsmanager.OPERATIONS, api),
-         JsonService(ServiceModel.load("kms"), kms_wire.OPERATIONS, kms)],
+         JsonService(ServiceModel.load("kms"), kms_wire.OPERATIONS, kms),
+         JsonService(ServiceModel.load("logs"), logs_wire.OPERATIONS,
+                     FunctionLogs(store, late))],
         authenticator,
     )
     query = QueryProtocol([
@@ -166,11 +171,45 @@ def build_lambdas(config: ServerConfig, store: Store, root: RootKey, iam: IamSer
                   sessions: Sessions, authorizer: Authorizer, clock: Clock) -> LambdaService:
     """The function service (Lambda API); it is also the FunctionInvoker rotation uses."""
     endpoint = function_endpoint(config)
+    functions_dir, sandbox = function_sandbox(config)
     executor = Executor(store, root, iam, sessions, clock,
-                        functions_dir=Path(config.data_dir) / "functions", endpoint=endpoint,
-                        logs_kept=config.function_logs_kept)
+                        functions_dir=functions_dir, endpoint=endpoint,
+                        logs_kept=config.function_logs_kept, sandbox=sandbox)
     return LambdaService(store, root, iam, authorizer, clock, executor, endpoint=endpoint,
                          background_workers=config.function_workers)
+
+
+def function_sandbox(config: ServerConfig) -> tuple[Path, Sandbox | None]:
+    """Where function code is unpacked and who runs it. As root: `function_user`, with the
+    code beside the data directory (readable, not writable, for that user); otherwise, or
+    when that user cannot run the interpreter, the server's own user, with a warning."""
+    data_dir = Path(config.data_dir).resolve()
+    python = config.function_python
+    if os.geteuid() != 0:
+        log.warning("functions run as the server's user and can read the data directory "
+                    "(%s): deploy only functions you trust as much as the server, or run the "
+                    "server as root so that they run as function_user", data_dir)
+        sandbox = Sandbox(python=python) if python else None
+        return Path(config.function_dir or data_dir / "functions"), sandbox
+    try:
+        sandbox = user_sandbox(config.function_user, python)
+    except KeyError as exc:
+        raise ValueError(f"function_user {config.function_user!r} is not a user of this "
+                         "system (or is root)") from exc
+    functions_dir = Path(config.function_dir or data_dir.with_name(data_dir.name + ".functions"))
+    if functions_dir.resolve().is_relative_to(data_dir):
+        raise ValueError("function_dir must not be inside the data directory")
+    functions_dir.mkdir(parents=True, exist_ok=True, mode=0o755)
+    if functions_dir.stat().st_uid != 0:  # its owner could swap the code functions run
+        raise ValueError(f"function_dir {functions_dir} must be owned by root")
+    os.chmod(functions_dir, 0o755)  # noqa: S103 - the function user must read the code
+    problem = sandbox_problem(sandbox)
+    if problem is not None:
+        log.error("functions cannot run as %s (%s): they run as root and can read the data "
+                  "directory. Set function_python to an interpreter that user can run.",
+                  config.function_user, problem)
+        return data_dir / "functions", Sandbox(python=python) if python else None
+    return functions_dir, sandbox
 
 
 def first_start(identities: Identities, iam: IamService, config: ServerConfig, root: RootKey

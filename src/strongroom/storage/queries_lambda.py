@@ -49,6 +49,15 @@ class InvocationRecord:
     log_text: str
 
 
+@dataclass(frozen=True)
+class LogGroupRow:
+    """A function with recorded invocations (a CloudWatch Logs log group)."""
+
+    function_name: str
+    first_started: float
+    stored_bytes: int
+
+
 _COLUMNS = (
     "arn, account_id, region, name, runtime, handler, role_arn, timeout, memory_size, "
     "description, environment_sealed, code_zip, code_sha256, code_size, revision_id, "
@@ -129,3 +138,12 @@ class LambdaQueries(QueryBase):
             (function_arn, limit))
         return [InvocationRecord(r[0], r[1], float(r[2]), float(r[3]), bool(r[4]), r[5], r[6])
                 for r in rows]
+
+    def function_log_groups(self, account_id: str, region: str) -> list[LogGroupRow]:
+        """Functions of an account and region that have recorded invocations, by name."""
+        rows = self._rows(
+            "SELECT f.name, MIN(i.started), SUM(LENGTH(i.log_text)) FROM lambda_functions f "
+            "JOIN lambda_invocations i ON i.function_arn = f.arn "
+            "WHERE f.account_id = ? AND f.region = ? GROUP BY f.name ORDER BY f.name",
+            (account_id, region))
+        return [LogGroupRow(r[0], float(r[1]), int(r[2] or 0)) for r in rows]
