@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,3 +33,11 @@ def service_events(store: Any, account_id: str, secret_arn: str) -> list[tuple[s
             if (record.get("additionalEventData") or {}).get("SecretId") == secret_arn:
                 found.append((record["eventName"], record.get("errorMessage")))
     return found
+
+
+def shared_dir() -> Path:
+    """A directory functions can write to: they run as an unprivileged user when the
+    server runs as root, and pytest's tmp_path (under a 0700 directory) is out of reach."""
+    path = Path(tempfile.mkdtemp(prefix="strongroom-shared-"))
+    path.chmod(0o1777)
+    return path

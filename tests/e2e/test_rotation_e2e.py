@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.helpers import aws_error, service_events
+from tests.e2e.helpers import aws_error, service_events, shared_dir
 from tests.e2e.rotation_zips import GENERIC_TEMPLATE, template
 from tests.e2e.test_lambda_api import TRUST_LAMBDA, code, make_zip
 
@@ -227,8 +227,8 @@ def test_a_failing_function_leaves_the_secret_readable(account, sm, step):
                                 "reattempted.")
 
 
-def test_rotate_immediately_false_only_tests_the_function(account, sm, tmp_path):
-    journal = tmp_path / "journal"
+def test_rotate_immediately_false_only_tests_the_function(account, sm):
+    journal = shared_dir() / "journal"
     function = deploy(account, "tester", code(SIMPLE_ROTATOR),
                       environment={"JOURNAL": str(journal)})
     arn = sm.create_secret(Name="later", SecretString='{"password": "first"}')["ARN"]

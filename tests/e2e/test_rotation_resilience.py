@@ -22,6 +22,7 @@ import pytest
 from botocore.config import Config
 
 from tests.conftest import _drop_pg_database, _fresh_pg_database, free_port
+from tests.e2e.helpers import shared_dir
 from tests.e2e.test_cli import _wait_healthy
 from tests.e2e.test_lambda_api import code
 from tests.e2e.test_rotation_e2e import ROTATOR_POLICY, SIMPLE_ROTATOR, wait_for
@@ -102,8 +103,9 @@ def journal_of(path: Path) -> list[tuple[str, str, int]]:
 
 
 def test_a_rotation_interrupted_by_sigkill_finishes_after_restart(tmp_path, servers):
-    data_dir = tmp_path / "data"
-    journal, marker = tmp_path / "journal", tmp_path / "paused"
+    data_dir = shared_dir() / "data"  # its .functions sibling must be reachable by them
+    shared = shared_dir()
+    journal, marker = shared / "journal", shared / "paused"
     first = servers(data_dir)
     function = deploy(first, {"JOURNAL": str(journal), "PAUSE_AT_ONCE": f"setSecret:{marker}"})
     sm = first.client()
@@ -129,12 +131,13 @@ def test_two_servers_on_one_postgresql_never_run_a_rotation_twice(tmp_path, serv
     database, dsn = _fresh_pg_database()
     nodes: list[Server] = []
     try:
-        journal = tmp_path / "journal"
-        one = servers(tmp_path / "one" / "data", dsn)
+        journal = shared_dir() / "journal"
+        base = shared_dir()
+        one = servers(base / "one" / "data", dsn)
         nodes.append(one)
-        (tmp_path / "two" / "data").mkdir(parents=True)
-        shutil.copy(tmp_path / "one" / "data" / "root.key", tmp_path / "two" / "data" / "root.key")
-        two = servers(tmp_path / "two" / "data", dsn)
+        (base / "two" / "data").mkdir(parents=True)
+        shutil.copy(base / "one" / "data" / "root.key", base / "two" / "data" / "root.key")
+        two = servers(base / "two" / "data", dsn)
         nodes.append(two)
         function = deploy(one, {"JOURNAL": str(journal)})
         clients = [one.client(), two.client()]

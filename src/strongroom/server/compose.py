@@ -13,6 +13,9 @@ import secrets as random_source
 from dataclasses import dataclass
 from pathlib import Path
 
+from strongroom.audit.digests import AuditDigests
+from strongroom.audit.lookup import AuditLookup
+from strongroom.audit.sink import AuditSink, parse_sink
 from strongroom.auth.authenticator import Authenticator
 from strongroom.auth.identity import Credentials, Identities, new_account_id
 from strongroom.auth.sessions import Sessions
@@ -26,11 +29,15 @@ from strongroom.keys.rootkey import RootKey
 from strongroom.keys.seal import KEY_FILE, RootKeyHolder
 from strongroom.keys.service import KeyService
 from strongroom.kms.service import KmsService
+from strongroom.lambdas.interpreter import shared_interpreter
 from strongroom.lambdas.invoker import Executor
 from strongroom.lambdas.logs import FunctionLogs
 from strongroom.lambdas.runner import Sandbox, sandbox_problem, user_sandbox
 from strongroom.lambdas.service import LambdaService
+from strongroom.notify.dispatcher import Dispatcher, DispatcherSettings
+from strongroom.notify.service import Subscriptions
 from strongroom.policy.authorizer import Authorizer, LateAuthorizer
+from strongroom.protocol import cloudtrail as cloudtrail_wire
 from strongroom.protocol import iam as iam_wire
 from strongroom.protocol import kms as kms_wire
 from strongroom.protocol import lambda_ as lambda_wire
@@ -79,6 +86,10 @@ class Application:
     rotation_engine: RotationEngine
     lambdas: LambdaService
     restjson: RestJsonProtocol
+    subscriptions: Subscriptions | None = None
+    dispatcher: Dispatcher | None = None
+    audit_digests: AuditDigests | None = None
+    audit_sink: AuditSink | None = None
 
 
 @dataclass(frozen=True)
@@ -134,11 +145,15 @@ def build(config: ServerConfig, *, clock: Clock | None = None,
     rotations.set_started_hook(engine.wake)
     api = secretsmanager.SecretsApi(secrets, SecretsReader(secrets), ResourcePolicies(secrets),
                                     rotations)
+    digests = AuditDigests(store, root, clock)
+    holder.on_seal(digests.forget_key)
     json11 = Json11Protocol(
         [JsonService(ServiceModel.load("secretsmanager"), secretsmanager.OPERATIONS, api),
          JsonService(ServiceModel.load("kms"), kms_wire.OPERATIONS, kms),
          JsonService(ServiceModel.load("logs"), logs_wire.OPERATIONS,
-                     FunctionLogs(store, late))],
+                     FunctionLogs(store, late)),
+         JsonService(cloudtrail_wire.service_model(), cloudtrail_wire.OPERATIONS,
+                     AuditLookup(store, late, clock))],
         authenticator,
     )
     query = QueryProtocol([
@@ -150,7 +165,28 @@ def build(config: ServerConfig, *, clock: Clock | None = None,
     )], authenticator)
     return Application(config, store, identities, secrets, json11, first, iam, sessions, query,
                        kms, holder, authenticator, write_operator_token(config), rotations,
-                       engine, lambdas=lambdas, restjson=restjson)
+                       engine, lambdas=lambdas, restjson=restjson,
+                       subscriptions=Subscriptions(store, root, clock),
+                       dispatcher=build_dispatcher(config, store, holder, clock),
+                       audit_digests=digests, audit_sink=build_audit_sink(config, store))
+
+
+def build_audit_sink(config: ServerConfig, store: Store) -> AuditSink | None:
+    """The audit sink (`audit_sink`: file:/path or stdout), if one is configured."""
+    if not config.audit_sink:
+        return None
+    return AuditSink(store, parse_sink(config.audit_sink), interval=config.audit_sink_interval)
+
+
+def build_dispatcher(config: ServerConfig, store: Store, holder: RootKeyHolder, clock: Clock
+                     ) -> Dispatcher:
+    """Delivers events to subscribers from the audit trail (paused while sealed: webhook
+    signing keys are wrapped by the root key)."""
+    return Dispatcher(store, holder.root, clock, DispatcherSettings(
+        poll_interval=config.events_poll_interval, lease_seconds=config.events_lease_seconds,
+        retry_base=config.events_retry_base, retry_cap=config.events_retry_cap,
+        timeout=config.events_timeout,
+    ), paused=lambda: holder.sealed)
 
 
 def function_endpoint(config: ServerConfig) -> str:
@@ -181,8 +217,9 @@ def build_lambdas(config: ServerConfig, store: Store, root: RootKey, iam: IamSer
 
 def function_sandbox(config: ServerConfig) -> tuple[Path, Sandbox | None]:
     """Where function code is unpacked and who runs it. As root: `function_user`, with the
-    code beside the data directory (readable, not writable, for that user); otherwise, or
-    when that user cannot run the interpreter, the server's own user, with a warning."""
+    code beside the data directory (readable, not writable, for that user), on an
+    interpreter that user can run (built if need be); never root. Otherwise the server's
+    own user, with a warning."""
     data_dir = Path(config.data_dir).resolve()
     python = config.function_python
     if os.geteuid() != 0:
@@ -204,12 +241,28 @@ def function_sandbox(config: ServerConfig) -> tuple[Path, Sandbox | None]:
         raise ValueError(f"function_dir {functions_dir} must be owned by root")
     os.chmod(functions_dir, 0o755)  # noqa: S103 - the function user must read the code
     problem = sandbox_problem(sandbox)
+    if problem is not None and python is None:
+        shared = shared_interpreter(functions_dir)
+        if shared is not None:
+            sandbox = user_sandbox(config.function_user, shared)
+            problem = sandbox_problem(sandbox)
+    if problem is None:
+        problem = _unreachable(functions_dir)
     if problem is not None:
-        log.error("functions cannot run as %s (%s): they run as root and can read the data "
-                  "directory. Set function_python to an interpreter that user can run.",
+        # Fail closed: functions keep the unprivileged user and so cannot start, rather
+        # than run as root beside the root key.
+        log.error("functions cannot run as %s (%s): every invocation will fail. Set "
+                  "function_python to an interpreter that user can run.",
                   config.function_user, problem)
-        return data_dir / "functions", Sandbox(python=python) if python else None
     return functions_dir, sandbox
+
+
+def _unreachable(directory: Path) -> str | None:
+    """Why another user could not reach `directory` (an ancestor it may not enter)."""
+    for folder in [directory.resolve(), *directory.resolve().parents]:
+        if not folder.stat().st_mode & 0o001:
+            return f"{folder} may not be entered by other users (function_dir {directory})"
+    return None
 
 
 def first_start(identities: Identities, iam: IamService, config: ServerConfig, root: RootKey
