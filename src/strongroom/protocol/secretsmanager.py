@@ -17,15 +17,23 @@ from strongroom.protocol.errors import to_wire
 from strongroom.secrets.errors import InvalidParameter
 from strongroom.secrets.filters import Filter
 from strongroom.secrets.listing import SecretsReader
-from strongroom.secrets.model import SecretDescription, SecretValue, VersionValue, WriteResult
+from strongroom.secrets.model import (
+    ReplicaStatus,
+    SecretDescription,
+    SecretValue,
+    VersionValue,
+    WriteResult,
+)
 from strongroom.secrets.paging import page, query_fingerprint
 from strongroom.secrets.password import PasswordSpec
 from strongroom.secrets.policies import DEFAULT_POLICY, ResourcePolicies
+from strongroom.secrets.replicas import ReplicaRequest, ReplicationResult, ReplicationService
 from strongroom.secrets.rotation import RotationService
 from strongroom.secrets.schedule import RotationRules, parse_rules, reported_days
 from strongroom.secrets.service import SecretsService
 
 Params = dict[str, Any]
+MANAGED_KEY_ALIAS = "alias/aws/secretsmanager"
 Wire = dict[str, Any]
 
 
@@ -37,6 +45,7 @@ class SecretsApi:
     reader: SecretsReader
     policies: ResourcePolicies
     rotations: RotationService
+    replication: ReplicationService
 
 
 def _compact(**members: Any) -> Wire:
@@ -116,21 +125,43 @@ def _description(d: SecretDescription, *, listing: bool = False) -> Wire:
     out["CreatedDate"] = d.created
     if d.primary_region:
         out["PrimaryRegion"] = d.primary_region
+    if d.replication and not listing:
+        out["ReplicationStatus"] = _replication_out(d.replication)
     return out
+
+
+def _replication_out(statuses: tuple[ReplicaStatus, ...]) -> list[Wire]:
+    return [_compact(Region=r.region, KmsKeyId=r.kms_key_id or MANAGED_KEY_ALIAS,
+                     Status=r.status, StatusMessage=r.status_message,
+                     LastAccessedDate=r.last_accessed) for r in statuses]
+
+
+def _replica_requests(items: list[Mapping[str, Any]] | None) -> list[ReplicaRequest]:
+    return [ReplicaRequest(i.get("Region", ""), i.get("KmsKeyId") or None) for i in items or ()]
+
+
+def _replicated(result: ReplicationResult) -> Wire:
+    return {"ARN": result.arn, "ReplicationStatus": _replication_out(result.statuses)}
 
 
 # --- operations -----------------------------------------------------------------
 
 
 def create_secret(api: SecretsApi, ctx: RequestContext, p: Params) -> Wire:
-    if p.get("AddReplicaRegions") or p.get("CrossAccountPrimaryARN"):
-        raise NotImplementedOperation("Replication")
+    if p.get("CrossAccountPrimaryARN"):
+        raise NotImplementedOperation("Cross-account replication")
     result = api.secrets.create_secret(
         ctx, name=p["Name"], token=p.get("ClientRequestToken"), value=_value(p),
         description=p.get("Description"), kms_key_id=p.get("KmsKeyId"),
         tags=_tags(p.get("Tags")), secret_type=p.get("Type"),
     )
-    return _write(result)
+    out = _write(result)
+    replicas = _replica_requests(p.get("AddReplicaRegions"))
+    if replicas:
+        replicated = api.replication.replicate(
+            ctx, result.arn, replicas, force=bool(p.get("ForceOverwriteReplicaSecret")))
+        out["ReplicationStatus"] = _replication_out(replicated.statuses)
+    return out
 
 
 def get_secret_value(api: SecretsApi, ctx: RequestContext, p: Params) -> Wire:
@@ -295,6 +326,20 @@ def cancel_rotate_secret(api: SecretsApi, ctx: RequestContext, p: Params) -> Wir
     return _write(api.rotations.cancel_rotate_secret(ctx, p["SecretId"]))
 
 
+def replicate_secret_to_regions(api: SecretsApi, ctx: RequestContext, p: Params) -> Wire:
+    return _replicated(api.replication.replicate(
+        ctx, p["SecretId"], _replica_requests(p.get("AddReplicaRegions")),
+        force=bool(p.get("ForceOverwriteReplicaSecret"))))
+
+
+def remove_regions_from_replication(api: SecretsApi, ctx: RequestContext, p: Params) -> Wire:
+    return _replicated(api.replication.remove(ctx, p["SecretId"], p["RemoveReplicaRegions"]))
+
+
+def stop_replication_to_replica(api: SecretsApi, ctx: RequestContext, p: Params) -> Wire:
+    return {"ARN": api.replication.stop(ctx, p["SecretId"])}
+
+
 def _later(operation: str) -> Callable[[SecretsApi, RequestContext, Params], Wire]:
     def not_yet(api: SecretsApi, ctx: RequestContext, p: Params) -> Wire:
         raise NotImplementedOperation(operation)
@@ -324,10 +369,10 @@ OPERATIONS: dict[str, Callable[[SecretsApi, RequestContext, Params], Wire]] = {
     "ValidateResourcePolicy": validate_resource_policy,
     "RotateSecret": rotate_secret,
     "CancelRotateSecret": cancel_rotate_secret,
-    # Replication arrives with its own work; until then a clear error.
-    "ReplicateSecretToRegions": _later("ReplicateSecretToRegions"),
-    "RemoveRegionsFromReplication": _later("RemoveRegionsFromReplication"),
-    "StopReplicationToReplica": _later("StopReplicationToReplica"),
+    "ReplicateSecretToRegions": replicate_secret_to_regions,
+    "RemoveRegionsFromReplication": remove_regions_from_replication,
+    "StopReplicationToReplica": stop_replication_to_replica,
+    # Cross-account replication is not built yet: a clear error.
     "AssociateCrossAccountReplica": _later("AssociateCrossAccountReplica"),
     "DisassociateCrossAccountReplica": _later("DisassociateCrossAccountReplica"),
 }

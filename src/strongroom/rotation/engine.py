@@ -200,6 +200,7 @@ class RotationEngine:
         self._secrets.make_room(tx, pk, stages)
         begin_rotation(tx, secret, token=str(uuid.uuid4()), function_arn=secret.rotation_lambda_arn,
                        kind=ROTATE, now=now, window_end=secret.rotation_window_end)
+        self._secrets.replicate(tx, pk)
         return 1
 
     def _skip_window(self, tx: Tx, secret: SecretRecord, now: float, reason: str) -> None:
@@ -258,6 +259,7 @@ class RotationEngine:
             if current.kind != ROTATE:
                 tx.delete_rotation(row.secret_pk)
                 tx.delete_version(row.secret_pk, row.token)
+                self._secrets.replicate(tx, row.secret_pk)
                 record_event(tx, now=now, account_id=secret.account_id, region=secret.region,
                              event=ServiceEvent.TEST_ROTATION_FAILED, secret_arn=secret.arn,
                              error_message=message)
@@ -301,6 +303,7 @@ class RotationEngine:
             if current.kind != ROTATE:
                 tx.delete_rotation(row.secret_pk)
                 tx.delete_version(row.secret_pk, row.token)
+                self._secrets.replicate(tx, row.secret_pk)
                 record_event(tx, now=now, account_id=fresh.account_id, region=fresh.region,
                              event=ServiceEvent.TEST_ROTATION_SUCCEEDED, secret_arn=fresh.arn)
                 return
@@ -319,6 +322,7 @@ class RotationEngine:
                                  next_rotation=window.start if window else None,
                                  rotation_window_end=window.end if window else None)
                 tx.delete_rotation(row.secret_pk)
+                self._secrets.replicate(tx, row.secret_pk)
                 record_event(tx, now=now, account_id=fresh.account_id, region=fresh.region,
                              event=ServiceEvent.ROTATION_SUCCEEDED, secret_arn=fresh.arn)
         if failed:

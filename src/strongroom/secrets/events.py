@@ -26,6 +26,10 @@ class ServiceEvent(StrEnum):
     TEST_ROTATION_STARTED = "TestRotationStarted"
     TEST_ROTATION_SUCCEEDED = "TestRotationSucceeded"
     TEST_ROTATION_FAILED = "TestRotationFailed"
+    # replication event names are UNCONFIRMED (reference/audit-and-events.md)
+    REPLICATION_STARTED = "ReplicationStarted"
+    REPLICATION_SUCCEEDED = "ReplicationSucceeded"
+    REPLICATION_FAILED = "ReplicationFailed"
 
 
 def record_event(tx: Tx, *, now: float, account_id: str, region: str, event: ServiceEvent,

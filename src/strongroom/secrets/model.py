@@ -74,6 +74,15 @@ class SecretRef:
 
 
 @dataclass(frozen=True)
+class ReplicaStatus:
+    region: str
+    kms_key_id: str | None
+    status: str  # InSync | Failed | InProgress
+    status_message: str | None
+    last_accessed: float | None
+
+
+@dataclass(frozen=True)
 class SecretDescription:
     arn: str
     name: str
@@ -88,6 +97,7 @@ class SecretDescription:
     owning_service: str | None = None
     primary_region: str | None = None
     secret_type: str | None = None
+    replication: tuple[ReplicaStatus, ...] = ()  # each replica's (on a primary)
     rotation_enabled: bool | None = None
     rotation_lambda_arn: str | None = None
     rotation_rules: str | None = None  # RotationRules JSON, as stored

@@ -38,12 +38,13 @@ class ResourcePolicies:
         with self._secrets.store.write() as tx:
             secret = self._secrets.resolve(tx, ctx, secret_id, "PutResourcePolicy", conditions,
                                            lock=True)
-            self._secrets.not_deleted(secret)
+            self._secrets.writable(secret)
             document = parse_policy(policy, kind="resource")
             if block_public and grants_public_access(document, secret.account_id):
                 raise PublicPolicy()
             tx.update_secret(secret.pk, resource_policy=policy,
                              last_changed=self._secrets.clock.now())
+            self._secrets.replicate(tx, secret.pk)
         return WriteResult(secret.arn, secret.name)
 
     def get(
@@ -61,9 +62,10 @@ class ResourcePolicies:
         _check_name(policy_name)
         with self._secrets.store.write() as tx:
             secret = self._secrets.resolve(tx, ctx, secret_id, "DeleteResourcePolicy", lock=True)
-            self._secrets.not_deleted(secret)
+            self._secrets.writable(secret)
             tx.update_secret(secret.pk, resource_policy=None,
                              last_changed=self._secrets.clock.now())
+            self._secrets.replicate(tx, secret.pk)
         return WriteResult(secret.arn, secret.name)
 
     def list_names(self, ctx: RequestContext, secret_id: str) -> list[str]:

@@ -64,7 +64,7 @@ class RotationService:
         with store.write() as tx:
             secret = self._secrets.resolve(tx, ctx, secret_id, "RotateSecret", conditions,
                                            lock=True)
-            self._secrets.not_deleted(secret)
+            self._secrets.writable(secret)
             function = function_arn or secret.rotation_lambda_arn
             if not function:
                 raise InvalidRequest("no_rotation_lambda")
@@ -96,6 +96,7 @@ class RotationService:
             self._secrets.make_room(tx, secret.pk, stages)
             begin_rotation(tx, secret, token=version_id, function_arn=function,
                            kind=ROTATE if immediately else TEST, now=now, window_end=None)
+            self._secrets.replicate(tx, secret.pk)
         self._on_started()
         return WriteResult(secret.arn, secret.name, version_id if immediately else None)
 
@@ -105,7 +106,7 @@ class RotationService:
         store = self._secrets.store
         with store.write() as tx:
             secret = self._secrets.resolve(tx, ctx, secret_id, "CancelRotateSecret", lock=True)
-            self._secrets.not_deleted(secret)
+            self._secrets.writable(secret)
             if secret.rotation_enabled is None and not secret.rotation_lambda_arn:
                 raise InvalidRequest("rotation_not_configured", secret_id=secret_id)
             row = tx.get_rotation(secret.pk, lock=True)

@@ -46,6 +46,7 @@ from strongroom.secrets.model import (
     MAX_TAGS,
     MAX_VALUE_BYTES,
     MAX_VERSIONS,
+    ReplicaStatus,
     SecretDescription,
     SecretValue,
     Stage,
@@ -56,6 +57,7 @@ from strongroom.secrets.model import (
 )
 from strongroom.secrets.names import new_arn, parse_secret_id, unsuffixed_arn, validate_name
 from strongroom.secrets.password import PasswordSpec, generate_password
+from strongroom.secrets.replication import Replicator, statuses
 from strongroom.secrets.rotation_state import abandon_superseded, rotation_token_matches
 from strongroom.secrets.schedule import Window, next_rotation_date
 from strongroom.storage.base import Store, UniqueViolation
@@ -78,6 +80,7 @@ class SecretsService:
         self._keys = keys
         self._authz = authorizer
         self._clock = clock
+        self._replicator = Replicator(keys, clock)
 
     @property
     def store(self) -> Store:
@@ -90,6 +93,19 @@ class SecretsService:
     @property
     def clock(self) -> Clock:
         return self._clock
+
+    @property
+    def keys(self) -> KeyService:
+        return self._keys
+
+    @property
+    def replicator(self) -> Replicator:
+        return self._replicator
+
+    def replicate(self, tx: Tx, pk: int) -> None:
+        """Bring the secret's replicas in line with it (a no-op without replicas); every
+        write to a secret calls this before its transaction ends."""
+        self._replicator.sync(tx, pk)
 
     def authorize_any(self, ctx: RequestContext, action: str) -> None:
         """For operations on no particular secret (IAM resource "*")."""
@@ -163,10 +179,17 @@ class SecretsService:
         if secret.deleted_date is not None:
             raise SecretMarkedForDeletion(secret.arn)
 
+    @staticmethod
+    def writable(secret: SecretRecord) -> None:
+        """Changes go to the primary's region; a replica follows it and only it."""
+        SecretsService.not_deleted(secret)
+        if is_replica(secret):
+            raise InvalidRequest("replica_write")
+
     # --- values and versions -------------------------------------------------
 
-    def _use_key(self, tx: Tx, ctx: RequestContext, key_id: str, operation: str,
-                 arn: str, region: str, version_id: str) -> None:
+    def use_key(self, tx: Tx, ctx: RequestContext, key_id: str, operation: str,
+                arn: str, region: str, version_id: str) -> None:
         """Secrets Manager calls KMS on the caller's behalf, so the caller needs
         kms:<operation> on the key, decided by the key policy and IAM with the condition
         keys KMS sees for a call through Secrets Manager (kms:ViaService and the
@@ -199,7 +222,7 @@ class SecretsService:
         header = parse_blob(version.wrapped_key)
         if header is None:
             raise DecryptFailed()
-        self._use_key(tx, ctx, header.key_id, "Decrypt", secret.arn, secret.region,
+        self.use_key(tx, ctx, header.key_id, "Decrypt", secret.arn, secret.region,
                       version.version_id)
         plaintext = self._keys.decrypt_value(  # _use_key has just read the key's state
             tx, version.wrapped_key, version.ciphertext,
@@ -211,7 +234,7 @@ class SecretsService:
         self, tx: Tx, ctx: RequestContext, region: str, secret_pk: int, arn: str,
         version_id: str, seq: int, value: SecretValue, key: ResolvedKey,
     ) -> VersionRecord:
-        self._use_key(tx, ctx, key.key_id, "GenerateDataKey", arn, region, version_id)
+        self.use_key(tx, ctx, key.key_id, "GenerateDataKey", arn, region, version_id)
         wrapped, ciphertext = self._keys.encrypt_value(key, value.data, _context(arn, version_id))
         return VersionRecord(
             secret_pk=secret_pk, version_id=version_id, seq=seq, created=self._clock.now(),
@@ -439,11 +462,12 @@ class SecretsService:
             raise ClientRequestTokenMissing()
         with self._store.write() as tx:
             secret = self.resolve(tx, ctx, secret_id, "PutSecretValue", lock=True)
-            self.not_deleted(secret)
+            self.writable(secret)
             if rotation_token is not None and not rotation_token_matches(
                     tx.get_rotation(secret.pk), rotation_token):
                 raise InvalidRequest("rotation_token_invalid")
             version_id, labels, _ = self._add_version(tx, ctx, secret, token, value, stages)
+            self.replicate(tx, secret.pk)
         return WriteResult(secret.arn, secret.name, version_id, labels)
 
     def update_secret(
@@ -475,6 +499,12 @@ class SecretsService:
         with self._store.write() as tx:
             secret = self.resolve(tx, ctx, secret_id, "UpdateSecret", conditions, lock=True)
             self.not_deleted(secret)
+            if is_replica(secret):
+                # a replica's own key is the one thing that may change in its region
+                if value is not None or description is not None or new_key is None:
+                    raise InvalidRequest("replica_write")
+                self._change_replica_key(tx, secret, new_key)
+                return WriteResult(secret.arn, secret.name)
             if description is not None:
                 tx.update_secret(secret.pk, description=description)
             if new_key is not None:
@@ -485,6 +515,7 @@ class SecretsService:
                     raise TokenInUse(token, secret.arn)
                 version_id, _, _ = self._add_version(tx, ctx, secret, token, value, None)
             tx.update_secret(secret.pk, last_changed=self._clock.now())
+            self.replicate(tx, secret.pk)
         return WriteResult(secret.arn, secret.name, version_id)
 
     def _change_key(self, tx: Tx, ctx: RequestContext, secret: SecretRecord,
@@ -504,13 +535,28 @@ class SecretsService:
         tx.update_secret(secret.pk, kms_key_id=kms_key_id)
         return replace(secret, kms_key_id=kms_key_id)
 
+    def _change_replica_key(self, tx: Tx, replica: SecretRecord, key: ResolvedKey) -> None:
+        """UpdateSecret(KmsKeyId) in a replica's region: the replica's copies are made
+        again under the new key."""
+        primary_arn = replica.arn.split(":")
+        primary_arn[3] = replica.primary_region or replica.region
+        primary = tx.get_secret_by_arn(":".join(primary_arn), lock=True)
+        entry = next((r for r in tx.list_replicas(primary.pk) if r.region == replica.region),
+                     None) if primary is not None else None
+        if primary is None or entry is None:
+            raise InvalidRequest("replica_write")
+        changed = replace(entry, kms_key_id=None if key.managed else key.arn)
+        tx.put_replica(changed)
+        self._replicator.reencrypt(tx, primary, changed)
+
     def describe_secret(self, ctx: RequestContext, secret_id: str) -> SecretDescription:
         with self._store.read() as tx:
             secret = self.resolve(tx, ctx, secret_id, "DescribeSecret")
             return self._describe(tx, secret)
 
     def _describe(self, tx: Tx, secret: SecretRecord) -> SecretDescription:
-        return describe_record(secret, tx.get_tags(secret.pk), tx.get_stages(secret.pk))
+        return describe_record(secret, tx.get_tags(secret.pk), tx.get_stages(secret.pk),
+                               tuple(statuses(tx, secret)))
 
     def list_secret_version_ids(
         self, ctx: RequestContext, secret_id: str, *, include_deprecated: bool = False
@@ -545,7 +591,7 @@ class SecretsService:
         with self._store.write() as tx:
             secret = self.resolve(tx, ctx, secret_id, "UpdateSecretVersionStage",
                                    {"secretsmanager:VersionStage": stage}, lock=True)
-            self.not_deleted(secret)
+            self.writable(secret)
             for version_id in (move_to, remove_from):
                 if version_id is not None and tx.get_version(secret.pk, version_id) is None:
                     raise InvalidParameter("version_not_found", version_id=version_id)
@@ -554,6 +600,7 @@ class SecretsService:
             self._write_labels(tx, secret.pk, before, after)
             self._current_moved(tx, secret, before, after)
             tx.update_secret(secret.pk, last_changed=self._clock.now())
+            self.replicate(tx, secret.pk)
         return WriteResult(secret.arn, secret.name)
 
     def delete_secret(
@@ -585,6 +632,12 @@ class SecretsService:
                         ref.name or secret_id)
                     return WriteResult(arn, ref.name or secret_id, deletion_date=now)
                 raise
+            if is_replica(secret):
+                raise InvalidRequest("replica_write")
+            replicas = tx.list_replicas(secret.pk)
+            if replicas:
+                raise InvalidParameter("primary_has_replicas", secret_id=secret_id,
+                                       regions=",".join(r.region for r in replicas))
             if force:
                 tx.delete_secret(secret.pk)
                 return WriteResult(secret.arn, secret.name, deletion_date=now)
@@ -623,13 +676,14 @@ class SecretsService:
         }
         with self._store.write() as tx:
             secret = self.resolve(tx, ctx, secret_id, "TagResource", conditions, lock=True)
-            self.not_deleted(secret)
+            self.writable(secret)
             merged = _merge_tags(tx.get_tags(secret.pk), tags)
             _check_tags(merged)
             pairs = [(t.key, t.value) for t in merged]
             self._keeps_access(ctx, secret, "TagResource", conditions, pairs)
             tx.replace_tags(secret.pk, pairs)
             tx.update_secret(secret.pk, last_changed=self._clock.now())
+            self.replicate(tx, secret.pk)
 
     def _keeps_access(self, ctx: RequestContext, secret: SecretRecord, action: str,
                       conditions: Mapping[str, object], tags: Sequence[tuple[str, str]]) -> None:
@@ -646,17 +700,23 @@ class SecretsService:
         with self._store.write() as tx:
             secret = self.resolve(tx, ctx, secret_id, "UntagResource",
                                    {"aws:TagKeys": list(tag_keys)}, lock=True)
-            self.not_deleted(secret)
+            self.writable(secret)
             drop = set(tag_keys)
             kept = [(k, v) for k, v in tx.get_tags(secret.pk) if k not in drop]
             self._keeps_access(ctx, secret, "UntagResource", {"aws:TagKeys": list(tag_keys)},
                                kept)
             tx.replace_tags(secret.pk, kept)
             tx.update_secret(secret.pk, last_changed=self._clock.now())
+            self.replicate(tx, secret.pk)
+
+
+def is_replica(secret: SecretRecord) -> bool:
+    return secret.primary_region is not None and secret.primary_region != secret.region
 
 
 def describe_record(
-    secret: SecretRecord, tags: Sequence[tuple[str, str]], stages: Mapping[str, str]
+    secret: SecretRecord, tags: Sequence[tuple[str, str]], stages: Mapping[str, str],
+    replication: tuple[ReplicaStatus, ...] = (),
 ) -> SecretDescription:
     return SecretDescription(
         arn=secret.arn, name=secret.name, description=secret.description,
@@ -665,7 +725,8 @@ def describe_record(
         deleted_date=secret.deleted_date, tags=tuple(Tag(k, v) for k, v in tags),
         stages_by_version=label_moves.by_version(stages),
         owning_service=secret.owning_service, primary_region=secret.primary_region,
-        secret_type=secret.secret_type, rotation_enabled=secret.rotation_enabled,
+        secret_type=secret.secret_type, replication=replication,
+        rotation_enabled=secret.rotation_enabled,
         rotation_lambda_arn=secret.rotation_lambda_arn, rotation_rules=secret.rotation_rules,
         last_rotated=secret.last_rotated,
         next_rotation_date=(next_rotation_date(Window(secret.next_rotation,
