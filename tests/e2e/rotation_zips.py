@@ -45,3 +45,21 @@ def build_template_zip(tmp_path: Path, name: str = POSTGRESQL_SINGLE_USER) -> by
             if entry.parts[0] in ("pg", "pgdb") and "__pycache__" not in entry.parts:
                 archive.write(Path(str(dist.locate_file(entry))), entry.as_posix())
     return target.read_bytes()
+
+
+MARIADB_SINGLE_USER = "SecretsManagerRDSMariaDBRotationSingleUser"
+MARIADB_MULTI_USER = "SecretsManagerRDSMariaDBRotationMultiUser"
+
+
+def build_pymysql_template_zip(tmp_path: Path, name: str) -> bytes:
+    """AWS's MariaDB/MySQL template `name` as lambda_function.py with the driver it
+    imports, PyMySQL (the pure-Python `pymysql` package), copied from this venv."""
+    source = template(name)
+    target = tmp_path / f"{name}.zip"
+    dist = importlib.metadata.distribution("PyMySQL")
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(source, "lambda_function.py")
+        for entry in dist.files or []:
+            if entry.parts[0] == "pymysql" and "__pycache__" not in entry.parts:
+                archive.write(Path(str(dist.locate_file(entry))), entry.as_posix())
+    return target.read_bytes()

@@ -17,6 +17,11 @@ from botocore.config import Config
 from strongroom.core.config import ServerConfig
 from strongroom.iam.names import access_key_purpose
 from strongroom.keys.crypto import CiphertextInvalid
+from strongroom.keys.rekey import (
+    audit_signing_key_purpose,
+    event_subscription_purpose,
+    lambda_environment_purpose,
+)
 from strongroom.keys.rootkey import RootKey, read_key_file
 from strongroom.keys.seal import RootKeyHolder, SealMode, initialize
 from strongroom.keys.service import material_purpose
@@ -24,8 +29,9 @@ from strongroom.server.compose import build
 from strongroom.storage.queries_rootkey import root_wrapped_values
 from strongroom.storage.sqlite import SQLiteStore
 from tests.conftest import free_port
-from tests.e2e.helpers import aws_error
+from tests.e2e.helpers import aws_error, shared_dir
 from tests.e2e.test_cli import _exports, _wait_healthy
+from tests.e2e.test_lambda_api import TRUST_LAMBDA, code
 
 BIN = Path(sys.executable).parent
 ACCOUNT = "123456789012"
@@ -193,9 +199,9 @@ def test_passphrase_mode_round_trip_and_rotation(tmp_path, servers):
     assert got["SecretString"] == "kept"
 
 
-def test_rotation_rewraps_everything_and_retires_the_old_key(tmp_path, servers):
+def test_rotation_rewraps_everything_and_retires_the_old_key(servers):
     """After rotate-root-key the old key opens nothing in the store and the new one opens all."""
-    data_dir = tmp_path / "data"
+    data_dir = shared_dir() / "data"  # functions (another user) must reach their code beside it
     server = servers(data_dir)
     creds = _exports(server.output)
     sm = server.client(creds)
@@ -206,7 +212,16 @@ def test_rotation_rewraps_everything_and_retires_the_old_key(tmp_path, servers):
     blob = kms.encrypt(KeyId=key_id, Plaintext=b"kms-data")["CiphertextBlob"]
     sts = server.client(creds, "sts")
     session = sts.get_session_token()["Credentials"]
+    role = server.client(creds, "iam").create_role(
+        RoleName="fn", AssumeRolePolicyDocument=TRUST_LAMBDA)["Role"]["Arn"]
+    server.client(creds, "lambda").create_function(
+        FunctionName="env", Runtime="python3.12", Role=role,
+        Handler="lambda_function.lambda_handler", Environment={"Variables": {"GREETING": "hi"}},
+        Code={"ZipFile": code("import os\ndef lambda_handler(e, c):\n"
+                              "    return os.environ['GREETING']\n")})
     server.stop()
+    strongroom("events", "subscribe", "--account-id", ACCOUNT, "--name", "hook",
+               "--webhook", "http://127.0.0.1:9/", "--data-dir", str(data_dir))
     old = read_key_file(data_dir / "root.key")
 
     rotated = strongroom("operator", "rotate-root-key", "--data-dir", str(data_dir))
@@ -221,11 +236,18 @@ def test_rotation_rewraps_everything_and_retires_the_old_key(tmp_path, servers):
     finally:
         store.close()
     tables = {item.table for item in items}
-    assert tables == {"kms_keys", "kms_key_versions", "access_keys", "sts_sessions"}
+    assert tables >= {"kms_keys", "kms_key_versions", "access_keys", "sts_sessions",
+                      "lambda_functions", "event_subscriptions"}
+    purposes = {"kms_keys": lambda i: material_purpose(i.ident, i.version),
+                "kms_key_versions": lambda i: material_purpose(i.ident, i.version),
+                "access_keys": lambda i: access_key_purpose(i.ident),
+                "sts_sessions": lambda i: access_key_purpose(i.ident),
+                "audit_signing_keys": lambda i: audit_signing_key_purpose(i.ident),
+                "lambda_functions": lambda i: lambda_environment_purpose(i.ident),
+                "event_subscriptions": lambda i: event_subscription_purpose(i.ident)}
     old_key, new_key = RootKey(old), RootKey(new)
     for item in items:
-        purpose = (material_purpose(item.ident, item.version)
-                   if item.table.startswith("kms") else access_key_purpose(item.ident))
+        purpose = purposes[item.table](item)
         with pytest.raises(CiphertextInvalid):
             old_key.unwrap(item.wrapped, purpose)
         new_key.unwrap(item.wrapped, purpose)
@@ -238,6 +260,9 @@ def test_rotation_rewraps_everything_and_retires_the_old_key(tmp_path, servers):
         aws_access_key_id=session["AccessKeyId"], aws_secret_access_key=session["SecretAccessKey"],
         aws_session_token=session["SessionToken"], config=Config(retries={"max_attempts": 1}))
     temporary.list_secrets()
+    invoked = server.client(creds, "lambda").invoke(FunctionName="env")
+    assert "FunctionError" not in invoked
+    assert invoked["Payload"].read() == b'"hi"'
 
 
 @pytest.mark.parametrize("mode", [SealMode.PASSPHRASE, SealMode.SHAMIR])

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import inspect
 
+from strongroom.audit import errors as audit_errors
+from strongroom.audit import lookup as audit_lookup
 from strongroom.auth import errors as auth_errors
 from strongroom.core import errors as core_errors
 from strongroom.iam import errors as iam_errors
 from strongroom.keys import service as key_service
 from strongroom.kms import errors as kms_errors
+from strongroom.lambdas import errors as lambda_errors
+from strongroom.lambdas import logs as lambda_logs
 from strongroom.policy import errors as policy_errors
 from strongroom.protocol.errors import TABLE, to_wire
 from strongroom.secrets import errors as secrets_errors
@@ -19,8 +23,9 @@ INTERNAL = {core_errors.StrongroomError}
 
 
 def _domain_errors():
-    for module in (auth_errors, core_errors, iam_errors, key_service, kms_errors,
-                   policy_errors, secrets_errors):
+    for module in (audit_errors, audit_lookup, auth_errors, core_errors, iam_errors,
+                   key_service, kms_errors, lambda_errors, lambda_logs, policy_errors,
+                   secrets_errors):
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if issubclass(cls, core_errors.StrongroomError) and cls.__module__ == module.__name__:
                 yield cls

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import itertools
+import math
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -467,7 +468,8 @@ def test_automatic_days_window_is_the_day_n_days_after_the_last_rotation(
     """AutomaticallyAfterDays=N gives the UTC day of the last rotation plus N days."""
     rules = parse_rules(days, None, None if hours is None else f"{hours}h")
     window = next_window(rules, after=last_rotated + later, last_rotated=last_rotated)
-    rotated_day = datetime.fromtimestamp(last_rotated, UTC).date()
+    # floor: fromtimestamp rounds to the microsecond, which can carry into the next day
+    rotated_day = datetime.fromtimestamp(math.floor(last_rotated), UTC).date()
     assert at(window.start) == datetime.combine(rotated_day + timedelta(days=days),
                                                 datetime.min.time(), UTC)
     assert window.end - window.start == (DAY if hours is None else hours * HOUR)

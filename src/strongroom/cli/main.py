@@ -13,8 +13,9 @@ import logging
 import sys
 from pathlib import Path
 
-from strongroom.cli import operator, rotators
+from strongroom.cli import audit, events, operator, rotators
 from strongroom.core.config import DEFAULT_PORT, DEFAULT_REGION, ServerConfig, standard_regions
+from strongroom.server.hardening import forbid_core_dumps
 
 
 def _server_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,6 +53,26 @@ def _server_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--function-python", default=None,
                    help="the interpreter functions run on (default the server's own; the "
                    "function user must be able to run it)")
+    p.add_argument("--audit-sink", default=None,
+                   help="ship every audit record as a JSON line to file:/path/audit.jsonl or "
+                   "stdout (default: no sink)")
+    p.add_argument("--audit-digest-interval", type=float, default=60.0,
+                   help="seconds between signed checkpoints of each account's audit chain "
+                   "(default 60)")
+    p.add_argument("--no-audit", dest="audit", action="store_false",
+                   help="for benchmarking only: turn the audit trail off, so that API calls "
+                   "leave no record")
+    p.add_argument("--audit-timeout", type=float, default=2.0,
+                   help="seconds a call waits for its audit record to be durable before it "
+                   "is refused with 503 (default 2)")
+    p.add_argument("--audit-batch-ms", type=float, default=1.0,
+                   help="how long the audit writer gathers records into one commit "
+                   "(default 1 ms)")
+    p.add_argument("--audit-batch-max", type=int, default=256,
+                   help="most audit records per commit (default 256)")
+    p.add_argument("--audit-queue-max", type=int, default=10_000,
+                   help="audit records that may wait for the writer; beyond, calls get 503 "
+                   "at once (default 10000)")
     p.add_argument("--log-level", default="info")
 
 
@@ -59,6 +80,13 @@ def config_from(args: argparse.Namespace) -> ServerConfig:
     if args.account_id is not None and not (len(args.account_id) == 12
                                             and args.account_id.isdigit()):
         raise SystemExit("--account-id must be 12 digits")
+    if args.audit_sink is not None:
+        from strongroom.audit.sink import parse_sink
+
+        try:
+            parse_sink(args.audit_sink)
+        except ValueError as exc:
+            raise SystemExit(f"--audit-sink: {exc}") from None
     regions = (frozenset(r.strip() for r in args.regions.split(",") if r.strip())
                if args.regions else standard_regions())
     return ServerConfig(
@@ -71,6 +99,9 @@ def config_from(args: argparse.Namespace) -> ServerConfig:
         rotation_max_attempts=args.rotation_max_attempts,
         function_user=args.function_user, function_dir=args.function_dir,
         function_python=args.function_python,
+        audit_sink=args.audit_sink, audit_digest_interval=args.audit_digest_interval,
+        audit=args.audit, audit_timeout=args.audit_timeout, audit_batch_ms=args.audit_batch_ms,
+        audit_batch_max=args.audit_batch_max, audit_queue_max=args.audit_queue_max,
     )
 
 
@@ -208,18 +239,26 @@ def main(argv: list[str] | None = None) -> int:
     _account_parser(sub)
     _functions_parser(sub)
     operator.add_parser(sub)
+    audit.add_parser(sub)
     rotators.add_parser(sub)
+    events.add_parser(sub)
     args = parser.parse_args(argv)
+    # Every command may hold the root key, shares or secret values in memory.
+    forbid_core_dumps()
     if args.command == "server":
         return run_server(args)
     if args.command == "account":
         return run_account(args)
     if args.command == "functions":
         return run_functions(args)
+    if args.command == "audit":
+        return audit.run(args)
     if args.command == "operator":
         return operator.run(args)
     if args.command == "rotators":
         return rotators.run(args)
+    if args.command == "events":
+        return events.run(args)
     parser.error(f"unknown command {args.command}")
     return 2
 

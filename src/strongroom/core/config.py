@@ -47,3 +47,26 @@ class ServerConfig:
     function_user: str = "nobody"
     function_dir: Path | None = None
     function_python: str | None = None
+    # Events to subscribers (notify): how often new audit records are looked for, the lease a
+    # node holds on a subscription while delivering, the retry back-off (doubling from
+    # events_retry_base up to events_retry_cap, forever) and one send's timeout.
+    events_poll_interval: float = 1.0
+    events_lease_seconds: float = 30.0
+    events_retry_base: float = 1.0
+    events_retry_cap: float = 300.0
+    events_timeout: float = 10.0
+    # Audit trail: how often each account's chain head is signed (a checkpoint, when it
+    # moved), and the sink shipping every record as JSON lines ("file:/path" or "stdout";
+    # None: no sink), polled every audit_sink_interval seconds.
+    audit_digest_interval: float = 60.0
+    audit_sink: str | None = None
+    audit_sink_interval: float = 1.0
+    # The record of every API call (audit.trail). `audit` False turns it off: for
+    # benchmarking only. Records of reads and failed calls are group-committed in batches of
+    # up to audit_batch_max gathered for up to audit_batch_ms; a call whose record is not
+    # durable within audit_timeout seconds, or finds audit_queue_max records queued, gets 503.
+    audit: bool = True
+    audit_batch_ms: float = 1.0
+    audit_batch_max: int = 256
+    audit_timeout: float = 2.0
+    audit_queue_max: int = 10_000

@@ -4,14 +4,19 @@ AES-256-GCM with a random 96-bit nonce; the nonce travels in front of the
 ciphertext. Every failure to open a box becomes the same `CiphertextInvalid`,
 so callers learn nothing about why (no padding or tag oracle). Keys may be held
 in a `bytearray`, so that their holder can overwrite them when it lets them go.
-The passphrase KDF (scrypt, memory-hard) lives here too.
+The passphrase KDF (scrypt, memory-hard) and Ed25519 signatures (the audit
+trail's signed checkpoints) live here too.
 """
 
 from __future__ import annotations
 
 import os
 
-from cryptography.exceptions import InvalidTag
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
@@ -67,3 +72,36 @@ def derive_key(passphrase: bytes, salt: bytes, *, n: int = SCRYPT_N, r: int = SC
     if n < SCRYPT_MIN_N or n & (n - 1) or r < 8 or p < 1 or len(salt) < SALT_BYTES:
         raise ValueError("scrypt parameters below strongroom's floor")
     return Scrypt(salt=salt, length=KEY_BYTES, n=n, r=r, p=p).derive(passphrase)
+
+
+# --- Ed25519 signatures (the audit trail's signed checkpoints) ------------------------------
+
+SIGNING_KEY_BYTES = 32
+
+
+def signing_key_pair() -> tuple[bytes, bytes]:
+    """A fresh Ed25519 key pair as raw bytes: (private, public)."""
+    private = Ed25519PrivateKey.generate()
+    return private.private_bytes_raw(), private.public_key().public_bytes_raw()
+
+
+def signing_public_key(private: KeyBytes) -> bytes:
+    """The public half of a raw Ed25519 private key."""
+    if len(private) != SIGNING_KEY_BYTES:
+        raise ValueError("an Ed25519 private key is 32 bytes")
+    return Ed25519PrivateKey.from_private_bytes(bytes(private)).public_key().public_bytes_raw()
+
+
+def sign(private: KeyBytes, message: bytes) -> bytes:
+    if len(private) != SIGNING_KEY_BYTES:
+        raise ValueError("an Ed25519 private key is 32 bytes")
+    return Ed25519PrivateKey.from_private_bytes(bytes(private)).sign(message)
+
+
+def signature_valid(public: bytes, message: bytes, signature: bytes) -> bool:
+    """Whether `signature` is `public`'s over `message`; any malformed input is simply False."""
+    try:
+        Ed25519PublicKey.from_public_bytes(public).verify(signature, message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True

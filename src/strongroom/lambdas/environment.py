@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from strongroom.auth.sessions import TemporaryCredentials
+from strongroom.keys.rekey import lambda_environment_purpose
 from strongroom.keys.rootkey import RootKey
 from strongroom.lambdas.errors import LambdaError
 from strongroom.lambdas.model import LATEST
@@ -32,7 +33,7 @@ RESERVED = frozenset({
 
 
 def _purpose(function_arn: str) -> str:
-    return f"lambda-environment:{function_arn}"
+    return lambda_environment_purpose(function_arn)
 
 
 def check_variables(variables: Mapping[str, str]) -> None:

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from strongroom.audit import lookup as trail
+from strongroom.audit.errors import AuditUnavailable
 from strongroom.auth import errors as auth
 from strongroom.auth.sts import StsError
 from strongroom.core import errors as core
@@ -34,6 +36,7 @@ class WireError:
 
 
 NOT_FOUND = "Secrets Manager can't find the specified secret."
+AUDIT_UNAVAILABLE = "The audit trail is unavailable; the request was not processed."
 MARKED_FOR_DELETION = (
     "You can't perform this operation on the secret because it was marked for deletion."
 )
@@ -41,6 +44,14 @@ MARKED_FOR_DELETION = (
 # InvalidParameterException texts by reason key (facts fill the placeholders).
 INVALID_PARAMETER_TEXTS = {
     "value_too_large": "Secret value exceeds the maximum size of {maximum} bytes.",  # UNCONFIRMED
+    "primary_has_replicas": (  # moto's text, UNCONFIRMED
+        "You can't delete secret {secret_id} that still has replica regions [{regions}]"),
+    "replica_region_invalid": "Invalid replica region: {region}.",  # UNCONFIRMED
+    "replica_region_is_primary": (  # UNCONFIRMED
+        "Replica region {region} can't be the primary secret's region."),
+    "replica_region_repeated": "Duplicate replica regions were requested.",  # UNCONFIRMED
+    "replica_region_not_found": (  # UNCONFIRMED
+        "The secret isn't replicated to {region}."),
     "value_empty": "You must provide either SecretString or SecretBinary.",  # UNCONFIRMED
     "window_and_force": (  # moto's text, UNCONFIRMED
         "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays."
@@ -126,6 +137,10 @@ INVALID_REQUEST_TEXTS = {
     "rotation_not_configured": (  # UNCONFIRMED
         "Secret {secret_id} is not configured for rotation."),
     "rotation_token_invalid": "The rotation token is not valid for this secret.",  # UNCONFIRMED
+    "replica_write": (  # LocalStack's text, UNCONFIRMED
+        "Operation not permitted on a replica secret. Call must be made in primary secret's "
+        "region."),
+    "not_a_replica": "Secret {secret_id} is not a replica secret.",  # UNCONFIRMED
 }
 
 LIMIT_TEXTS = {
@@ -329,6 +344,17 @@ LOGS_INVALID_PARAMETER_TEXTS = {
 }
 
 
+# CloudTrail LookupEvents. AWS's texts for these were not found; the max-results text is
+# the one a CloudTrail clone (ctyun) answers with. All UNCONFIRMED.
+LOOKUP_ATTRIBUTE_TEXTS = {
+    "too_many": "You can specify only one lookup attribute.",  # UNCONFIRMED
+    "unknown_key": "Lookup attribute key {key} is not valid.",  # UNCONFIRMED
+    "value_length": (  # UNCONFIRMED
+        "Lookup attribute value for {key} must be 1 to 2000 characters long (_, space, comma "
+        "and newline count as two)."),
+}
+
+
 def _lambda(e: LambdaError) -> WireError:
     code, template = LAMBDA_TEXTS[e.reason]
     return WireError(code, _text({e.reason: template}, e.reason, e.facts))
@@ -339,6 +365,17 @@ _Row = Callable[[Any], WireError]
 TABLE: dict[type[Exception], _Row] = {
     StsError: _sts,
     LambdaError: _lambda,
+    trail.InvalidLookupAttributes: lambda e: WireError(
+        "InvalidLookupAttributesException",
+        _text(LOOKUP_ATTRIBUTE_TEXTS, e.reason, {"key": e.key})),
+    trail.InvalidTimeRange: lambda e: WireError(  # UNCONFIRMED
+        "InvalidTimeRangeException", "The start time must not be after the end time."),
+    trail.InvalidMaxResults: lambda e: WireError(  # ctyun's text, UNCONFIRMED
+        "InvalidMaxResultsException",
+        f"A max results value of {e.value} is invalid. Specify max results between 1 and 50."),
+    trail.InvalidLookupToken: lambda e: WireError(  # UNCONFIRMED
+        "InvalidNextTokenException",
+        "The token is not valid, or was issued for other lookup parameters."),
     function_logs.LogGroupNotFound: lambda e: WireError(  # [AWS]
         "ResourceNotFoundException", "The specified log group does not exist."),
     function_logs.LogStreamNotFound: lambda e: WireError(  # [AWS]
@@ -348,6 +385,8 @@ TABLE: dict[type[Exception], _Row] = {
     Sealed: lambda e: WireError(
         "ServiceUnavailableException",
         "strongroom is sealed; an operator must unseal it (strongroom operator unseal).", 503),
+    AuditUnavailable: lambda e: WireError(  # ours: the call's record could not be kept
+        "ServiceUnavailableException", AUDIT_UNAVAILABLE, 503),
     # authentication
     auth.MissingAuthentication: lambda e: WireError(
         "MissingAuthenticationTokenException", "Request is missing Authentication Token"),

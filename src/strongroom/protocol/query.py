@@ -47,13 +47,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from strongroom.audit.trail import ApiCall, AuditTrail, AuditUnavailable
 from strongroom.auth import errors as auth
 from strongroom.auth.authenticator import Authenticator
 from strongroom.auth.sigv4 import HttpRequest
 from strongroom.core import errors as core
 from strongroom.core.types import RequestContext
-from strongroom.protocol.errors import WireError, to_wire
-from strongroom.protocol.json11 import ClientFacts, HttpResponse
+from strongroom.protocol.errors import AUDIT_UNAVAILABLE, WireError, to_wire
+from strongroom.protocol.json11 import ClientFacts, HttpResponse, audited
 from strongroom.protocol.model import ServiceModel, format_validation_message
 from strongroom.protocol.xml import AWS_FAULT_NAMESPACE, CONTENT_TYPE, render_error, render_result
 
@@ -115,6 +116,7 @@ QUERY_TABLE: dict[type[Exception], _Row] = {
         "InvalidAction", f"{e.operation} is not supported by this strongroom server yet."),
     core.AccessDenied: lambda e: dataclasses.replace(
         to_wire(e, ""), code="AccessDenied", status=403),
+    AuditUnavailable: lambda e: WireError("ServiceUnavailable", AUDIT_UNAVAILABLE, 503),
 }
 
 
@@ -369,10 +371,12 @@ def decode_input(model: ServiceModel, operation: str, params: Mapping[str, str])
 
 
 class QueryProtocol:
-    def __init__(self, services: list[QueryService], authenticator: Authenticator) -> None:
+    def __init__(self, services: list[QueryService], authenticator: Authenticator,
+                 trail: AuditTrail | None = None) -> None:
         self._by_name = {s.model.signing_name: s for s in services}
         self._modeled = {s.model.signing_name: _modeled_errors(s.model) for s in services}
         self._authenticator = authenticator
+        self._trail = trail or AuditTrail.disabled()
 
     def service_for(self, signing_name_or_host_hint: str) -> QueryService | None:
         """The service for a signing name (``sts``) or a host (``sts.eu-west-1.amazonaws.com``)."""
@@ -387,38 +391,49 @@ class QueryProtocol:
     ) -> HttpResponse:
         request_id = str(uuid.uuid4())
         model = service.model
+        user_agent = _header(request, "user-agent")
+        call = self._trail.begin(request_id, service=model.signing_name,
+                                 source_ip=facts.source_ip, user_agent=user_agent,
+                                 headers=request.headers, query=request.query)
         try:
             params = read_params(request)
+            call.resolved(operation=params.get("Action", ""))
             operation = resolve_action(model, params)
             principal, region = self._authenticator.authenticate(
                 request, model.signing_name, global_service=True)
+            call.authenticated(principal, region)
             handler = service.operations.get(operation)
             if handler is None:
                 raise core.NotImplementedOperation(operation)
             inputs = decode_input(model, operation, params)
+            call.parsed(inputs)
             ctx = RequestContext(
                 principal=principal, region=region, request_id=request_id,
-                source_ip=facts.source_ip, user_agent=_header(request, "user-agent"),
+                source_ip=facts.source_ip, user_agent=user_agent,
                 secure_transport=facts.secure_transport,
             )
-            result = handler(service.api, ctx, inputs)
+            result = call.run(lambda: handler(service.api, ctx, inputs))
             body = render_result(
                 model.definition["shapes"], model.definition["operations"][operation],
                 result, request_id, service.xml_namespace,
             )
+            response = HttpResponse(200, _headers(request_id), body)
         except core.StrongroomError as exc:
-            return self.error(exc, request_id, service)
+            response = self.error(exc, request_id, service, call)
         except Exception:
             log.exception("request %s failed (%s)", request_id, model.service_name)
-            return self.error(RuntimeError("internal"), request_id, service)
-        return HttpResponse(200, _headers(request_id), body)
+            response = self.error(RuntimeError("internal"), request_id, service, call)
+        return audited(call, response, lambda exc: self.error(exc, request_id, service))
 
     def error(
-        self, exc: BaseException, request_id: str, service: QueryService | None = None
+        self, exc: BaseException, request_id: str, service: QueryService | None = None,
+        call: ApiCall | None = None,
     ) -> HttpResponse:
         """The XML error response for `exc`; without a service, in the AWSFault namespace."""
         modeled = self._modeled.get(service.model.signing_name) if service else None
         wire = query_wire(exc, request_id, modeled)
+        if call is not None:
+            call.failed(wire.code, wire.message)
         if service is None or isinstance(exc, core.UnknownOperation):
             namespace = AWS_FAULT_NAMESPACE
         else:

@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from strongroom.audit.trail import ApiCall, AuditTrail
 from strongroom.auth.authenticator import Authenticator
 from strongroom.auth.sigv4 import HttpRequest
 from strongroom.core.errors import MalformedRequest, NotImplementedOperation, StrongroomError
 from strongroom.core.types import RequestContext
 from strongroom.protocol.errors import to_wire
-from strongroom.protocol.json11 import ClientFacts, HttpResponse
+from strongroom.protocol.json11 import ClientFacts, HttpResponse, audited
 from strongroom.protocol.model import ServiceModel
 
 log = logging.getLogger("strongroom.protocol")
@@ -84,8 +85,10 @@ def _compile(template: str) -> tuple[re.Pattern[str], int, dict[str, str]]:
 
 
 class RestJsonProtocol:
-    def __init__(self, services: list[RestJsonService], authenticator: Authenticator) -> None:
+    def __init__(self, services: list[RestJsonService], authenticator: Authenticator,
+                 trail: AuditTrail | None = None) -> None:
         self._authenticator = authenticator
+        self._trail = trail or AuditTrail.disabled()
         self._routes: list[_Route] = []
         for service in services:
             for name, operation in service.model.definition["operations"].items():
@@ -115,25 +118,32 @@ class RestJsonProtocol:
         request_id = str(uuid.uuid4())
         service, operation = match.service, match.operation
         model = service.model
+        user_agent = _header(request, "user-agent")
+        call = self._trail.begin(request_id, service=model.signing_name, operation=operation,
+                                 source_ip=facts.source_ip, user_agent=user_agent,
+                                 headers=request.headers, query=request.query)
         try:
             principal, region = self._authenticator.authenticate(request, model.signing_name)
+            call.authenticated(principal, region)
             handler = service.operations.get(operation)
             if handler is None:
                 raise NotImplementedOperation(operation)
             params = self._input(model, operation, request, match.labels)
+            call.parsed(params)
             ctx = RequestContext(
                 principal=principal, region=region, request_id=request_id,
-                source_ip=facts.source_ip, user_agent=_header(request, "user-agent"),
+                source_ip=facts.source_ip, user_agent=user_agent,
                 secure_transport=facts.secure_transport,
             )
-            result = handler(service.api, ctx, params)
-            return self._output(model, operation, result, request_id)
+            result = call.run(lambda: handler(service.api, ctx, params))
+            response = self._output(model, operation, result, request_id)
         except StrongroomError as exc:
-            return self.error(exc, request_id, service)
+            response = self.error(exc, request_id, service, call)
         except Exception:
             log.exception("request %s failed (%s.%s)", request_id, model.service_name,
                           operation)
-            return self.error(RuntimeError("internal"), request_id, service)
+            response = self.error(RuntimeError("internal"), request_id, service, call)
+        return audited(call, response, lambda exc: self.error(exc, request_id, service))
 
     # --- input ---------------------------------------------------------------------
 
@@ -223,7 +233,8 @@ class RestJsonProtocol:
     # --- errors --------------------------------------------------------------------
 
     def error(self, exc: BaseException, request_id: str,
-              service: RestJsonService | None = None) -> HttpResponse:
+              service: RestJsonService | None = None, call: ApiCall | None = None
+              ) -> HttpResponse:
         wire = to_wire(exc, request_id)
         status = wire.status
         message_key = "message"
@@ -235,6 +246,8 @@ class RestJsonProtocol:
                     message_key = "Message"
             else:
                 status = service.error_statuses.get(wire.code, status)
+        if call is not None:
+            call.failed(wire.code, wire.message)
         body = {"Type": "Service" if status >= 500 else "User", message_key: wire.message}
         headers = (("content-type", CONTENT_TYPE), ("x-amzn-RequestId", request_id),
                    ("x-amzn-ErrorType", wire.code))

@@ -9,6 +9,8 @@ it reports, so an event exists exactly when its change does.
 from __future__ import annotations
 
 import logging
+import threading
+from collections import Counter
 from enum import StrEnum
 
 from strongroom.audit.chain import link
@@ -16,6 +18,9 @@ from strongroom.audit.records import service_event
 from strongroom.storage.sql import Tx
 
 log = logging.getLogger("strongroom.events")
+
+_counts: Counter[str] = Counter()
+_counts_lock = threading.Lock()
 
 
 class ServiceEvent(StrEnum):
@@ -39,7 +44,16 @@ def record_event(tx: Tx, *, now: float, account_id: str, region: str, event: Ser
     tx.append_audit([service_event(account_id=account_id, region=region, now=now,
                                    event_name=event.value, secret_arn=secret_arn,
                                    error_message=error_message)], link)
+    with _counts_lock:
+        _counts[event.value] += 1
     if error_message is None:
         log.info("%s %s", event.value, secret_arn)
     else:
         log.warning("%s %s: %s", event.value, secret_arn, error_message)
+
+
+def event_counts() -> dict[str, int]:
+    """Service events recorded by this process since it started, by name (for metrics:
+    rotation and replication outcomes)."""
+    with _counts_lock:
+        return dict(_counts)

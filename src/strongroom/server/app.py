@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from strongroom.auth.sigv4 import HttpRequest
@@ -109,7 +110,11 @@ class StrongroomApp:
         self._background = Background(application)
         self._limit = application.config.max_body_bytes
         self._in_flight = 0  # API requests on the pool; touched only on the event loop
-        self._metrics = Metrics(lambda: application.holder.sealed)
+        self._trail = application.trail
+        self._metrics = Metrics(
+            lambda: application.holder.sealed,
+            application.dispatcher.stats if application.dispatcher is not None else None,
+            audit=self._trail.stats)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -160,8 +165,8 @@ class StrongroomApp:
         if method == "POST" and target:
             if self.application.holder.sealed:
                 return _sealed_json()
-            prefix, _, operation = target.partition(".")
-            return await self._measured(prefix, operation[:64], self._on_pool(
+            prefix, _, operation = target.rpartition(".")  # CloudTrail's has dots
+            return await self._measured(prefix.rpartition(".")[2], operation[:64], self._on_pool(
                 loop, json11.handle, request, target, facts))
         restjson = self.application.restjson
         rest = restjson.match(method, path_text)
@@ -182,12 +187,27 @@ class StrongroomApp:
                 self._on_pool(loop, query.handle, request, service, facts))
         if self.application.holder.sealed:
             return _sealed_json()
-        return json11.error_for_unroutable(method, path_text)
+        return await self._durable(json11.error_for_unroutable(request, facts))
+
+    async def _durable(self, response: HttpResponse) -> HttpResponse:
+        """The response once its audit record is durable; its 503 fallback if the record
+        failed or is not durable in time. Waits on the event loop, so worker threads are
+        free meanwhile and the records of many requests share one commit."""
+        pending, fallback = response.pending, response.fallback
+        if pending is None or fallback is None:
+            return response
+        try:
+            await asyncio.wait_for(asyncio.wrap_future(pending.future), pending.remaining())
+        except Exception:  # AuditUnavailable, TimeoutError
+            pending.abandon()
+            self._trail.note_unavailable()
+            return fallback()
+        return replace(response, pending=None, fallback=None)
 
     async def _measured(self, service: str, operation: str,
                         call: Awaitable[HttpResponse]) -> HttpResponse:
         started = time.perf_counter()
-        response = await call
+        response = await self._durable(await call)
         error = next((v for k, v in response.headers if k.lower() == "x-amzn-errortype"), "")
         self._metrics.observe(service, operation, response.status, error,
                               time.perf_counter() - started)
@@ -270,6 +290,7 @@ class StrongroomApp:
             elif message["type"] == "lifespan.shutdown":
                 self._background.stop()
                 self._pool.shutdown(wait=True)
+                self._trail.close()  # writes what is queued: those calls got no reply yet
                 self.application.store.close()
                 forget_operator_token(self.application)
                 await send({"type": "lifespan.shutdown.complete"})

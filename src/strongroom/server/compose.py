@@ -10,12 +10,13 @@ import json
 import logging
 import os
 import secrets as random_source
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from strongroom.audit.digests import AuditDigests
 from strongroom.audit.lookup import AuditLookup
 from strongroom.audit.sink import AuditSink, parse_sink
+from strongroom.audit.trail import AuditSettings, AuditTrail
 from strongroom.auth.authenticator import Authenticator
 from strongroom.auth.identity import Credentials, Identities, new_account_id
 from strongroom.auth.sessions import Sessions
@@ -52,6 +53,7 @@ from strongroom.rotation.engine import EngineSettings, RotationEngine
 from strongroom.secrets.functions import FunctionInvoker
 from strongroom.secrets.listing import SecretsReader
 from strongroom.secrets.policies import ResourcePolicies
+from strongroom.secrets.replicas import ReplicationService
 from strongroom.secrets.rotation import RotationService
 from strongroom.secrets.service import SecretsService
 from strongroom.storage.base import Store
@@ -61,6 +63,7 @@ STS_NAMESPACE = "https://sts.amazonaws.com/doc/2011-06-15/"
 ROOT_KEY_FILE = KEY_FILE
 OPERATOR_TOKEN_FILE = "operator.token"  # noqa: S105 - a file name
 SQLITE_FILE = "strongroom.db"
+LAMBDA_CA_BUNDLE = "/etc/pki/tls/cert.pem"  # where Amazon Linux keeps it
 ENV_ACCESS_KEY = "STRONGROOM_ROOT_ACCESS_KEY_ID"
 ENV_SECRET_KEY = "STRONGROOM_ROOT_SECRET_ACCESS_KEY"  # noqa: S105 - a variable name
 
@@ -90,6 +93,7 @@ class Application:
     dispatcher: Dispatcher | None = None
     audit_digests: AuditDigests | None = None
     audit_sink: AuditSink | None = None
+    trail: AuditTrail = field(default_factory=AuditTrail.disabled)
 
 
 @dataclass(frozen=True)
@@ -144,31 +148,45 @@ def build(config: ServerConfig, *, clock: Clock | None = None,
     ), paused=lambda: holder.sealed)
     rotations.set_started_hook(engine.wake)
     api = secretsmanager.SecretsApi(secrets, SecretsReader(secrets), ResourcePolicies(secrets),
-                                    rotations)
+                                    rotations, ReplicationService(secrets, config.regions))
     digests = AuditDigests(store, root, clock)
     holder.on_seal(digests.forget_key)
-    json11 = Json11Protocol(
-        [JsonService(ServiceModel.load("secretsmanager"), secretsmanager.OPERATIONS, api),
-         JsonService(ServiceModel.load("kms"), kms_wire.OPERATIONS, kms),
-         JsonService(ServiceModel.load("logs"), logs_wire.OPERATIONS,
-                     FunctionLogs(store, late)),
-         JsonService(cloudtrail_wire.service_model(), cloudtrail_wire.OPERATIONS,
-                     AuditLookup(store, late, clock))],
-        authenticator,
-    )
-    query = QueryProtocol([
+    json_services = [
+        JsonService(ServiceModel.load("secretsmanager"), secretsmanager.OPERATIONS, api),
+        JsonService(ServiceModel.load("kms"), kms_wire.OPERATIONS, kms),
+        JsonService(ServiceModel.load("logs"), logs_wire.OPERATIONS, FunctionLogs(store, late)),
+        JsonService(cloudtrail_wire.service_model(), cloudtrail_wire.OPERATIONS,
+                    AuditLookup(store, late, clock))]
+    query_services = [
         QueryService(ServiceModel.load("iam"), IAM_NAMESPACE, iam_wire.OPERATIONS, iam),
-        QueryService(ServiceModel.load("sts"), STS_NAMESPACE, sts_wire.OPERATIONS, sts),
-    ], authenticator)
-    restjson = RestJsonProtocol([RestJsonService(
-        ServiceModel.load("lambda"), lambda_wire.OPERATIONS, lambdas, lambda_wire.ERROR_STATUSES,
-    )], authenticator)
+        QueryService(ServiceModel.load("sts"), STS_NAMESPACE, sts_wire.OPERATIONS, sts)]
+    rest_services = [RestJsonService(
+        ServiceModel.load("lambda"), lambda_wire.OPERATIONS, lambdas, lambda_wire.ERROR_STATUSES)]
+    trail = build_trail(config, store, clock, [s.model for s in json_services]
+                        + [s.model for s in query_services] + [s.model for s in rest_services])
+    trail.on_commit(generations.forget)  # IAM writes drop it before their commit, too early
+    json11 = Json11Protocol(json_services, authenticator, trail)
+    query = QueryProtocol(query_services, authenticator, trail)
+    restjson = RestJsonProtocol(rest_services, authenticator, trail)
     return Application(config, store, identities, secrets, json11, first, iam, sessions, query,
                        kms, holder, authenticator, write_operator_token(config), rotations,
                        engine, lambdas=lambdas, restjson=restjson,
                        subscriptions=Subscriptions(store, root, clock),
                        dispatcher=build_dispatcher(config, store, holder, clock),
-                       audit_digests=digests, audit_sink=build_audit_sink(config, store))
+                       audit_digests=digests, audit_sink=build_audit_sink(config, store),
+                       trail=trail)
+
+
+def build_trail(config: ServerConfig, store: Store, clock: Clock,
+                models: list[ServiceModel]) -> AuditTrail:
+    """The record of every API call (off only with `audit=False`, for benchmarks)."""
+    if not config.audit:
+        log.warning("the audit trail is off (--no-audit): API calls leave no record")
+    settings = AuditSettings(
+        enabled=config.audit, batch_ms=config.audit_batch_ms, batch_max=config.audit_batch_max,
+        timeout=config.audit_timeout, queue_max=config.audit_queue_max)
+    return AuditTrail(store, clock, settings, {m.signing_name: m.definition for m in models},
+                      default_region=config.default_region)
 
 
 def build_audit_sink(config: ServerConfig, store: Store) -> AuditSink | None:
@@ -222,6 +240,12 @@ def function_sandbox(config: ServerConfig) -> tuple[Path, Sandbox | None]:
     own user, with a warning."""
     data_dir = Path(config.data_dir).resolve()
     python = config.function_python
+    if not Path(LAMBDA_CA_BUNDLE).exists():
+        log.warning("%s (the CA bundle of AWS Lambda's Python runtimes) does not exist here: "
+                    "AWS's MySQL/MariaDB rotation templates open it for every TLS attempt and "
+                    "fail without it. Link it to this system's bundle (e.g. ln -s "
+                    "/etc/ssl/certs/ca-certificates.crt %s) if you deploy them.",
+                    LAMBDA_CA_BUNDLE, LAMBDA_CA_BUNDLE)
     if os.geteuid() != 0:
         log.warning("functions run as the server's user and can read the data directory "
                     "(%s): deploy only functions you trust as much as the server, or run the "

@@ -123,6 +123,7 @@ class SecretQueries(QueryBase):
             "last_rotated",
             "next_rotation",
             "rotation_window_end",
+            "primary_region",
         }
         unknown = set(fields) - allowed
         if unknown:
@@ -135,6 +136,7 @@ class SecretQueries(QueryBase):
         """Remove a secret and everything under it; its ciphertexts are gone for good."""
         for table in ("rotations", "secret_stages", "secret_tags", "secret_versions"):
             self._run(f"DELETE FROM {table} WHERE secret_pk = ?", (pk,))
+        self._run("DELETE FROM secret_replicas WHERE primary_pk = ?", (pk,))
         self._run("DELETE FROM secrets WHERE pk = ?", (pk,))
 
     def secrets_due_for_purge(self, now: float, limit: int) -> list[int]:

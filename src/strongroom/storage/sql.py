@@ -13,13 +13,15 @@ from strongroom.storage.queries_iam import IamQueries
 from strongroom.storage.queries_keys import KeyQueries
 from strongroom.storage.queries_kms import KmsQueries
 from strongroom.storage.queries_lambda import LambdaQueries
+from strongroom.storage.queries_notify import NotifyQueries
+from strongroom.storage.queries_replication import ReplicationQueries
 from strongroom.storage.queries_rotation import RotationQueries
 from strongroom.storage.queries_secrets import SecretQueries
 from strongroom.storage.queries_sts import SessionQueries
 
 
 class Tx(AccountQueries, KeyQueries, KmsQueries, SecretQueries, IamQueries, SessionQueries,
-         RotationQueries, LambdaQueries, AuditQueries):
+         RotationQueries, LambdaQueries, AuditQueries, ReplicationQueries, NotifyQueries):
     """One open transaction with every query strongroom runs."""
 
 
