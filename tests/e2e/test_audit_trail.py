@@ -278,6 +278,17 @@ def test_unauthenticated_and_unroutable_calls_are_recorded(account):
                                                           "UnknownOperationException")
 
 
+def test_a_body_too_large_is_recorded(account):
+    server = account.server
+    status, request_id, _ = _raw(server.endpoint, "/", method="POST",
+                                 body=b"x" * (2 * 1024 * 1024),
+                                 headers={"X-Amz-Target": "secretsmanager.ListSecrets"})
+    assert status == 413
+    record = _one(_records(server.app.store, ""), request_id)
+    assert (record["eventSource"], record["errorCode"]) == (
+        "secretsmanager.amazonaws.com", "RequestEntityTooLargeException")
+
+
 def test_no_secret_ever_reaches_the_trail(account):
     """Secret values, passwords, generated passwords, KMS plaintexts, secret access keys,
     session tokens and invocation payloads appear in no record (nor in the SQLite file)."""

@@ -55,3 +55,14 @@ def test_requests_outcomes_and_denials_are_counted(account):
     assert "strongroom_sealed 0.0" in after
     assert "metered-secret-value" not in after
     assert "not-there" not in after
+
+
+def test_replication_outcomes_are_counted(account):
+    endpoint = account.server.endpoint
+    succeeded = 'strongroom_service_events_total{event="ReplicationSucceeded"}'
+    before = _value(_scrape(endpoint), succeeded)
+    account.client().create_secret(Name="counted", SecretString="v",
+                                   AddReplicaRegions=[{"Region": "us-west-2"}])
+    after = _scrape(endpoint)
+    assert _value(after, succeeded) - before >= 1
+    assert "strongroom_audit_queue_depth" in after

@@ -152,6 +152,20 @@ def test_shamir_three_of_five_seal_and_unseal_without_restart(tmp_path, servers)
     strongroom("operator", "unseal", *dd, "--share", shares[1], "--share", shares[2],
                "--share", shares[0])
     assert server.client(creds).get_secret_value(SecretId="sealed/db")["SecretString"] == "s3cret"
+    server.stop()
+    # every call refused while sealed is in the audit trail too (not attributed: the
+    # credentials could not be checked)
+    store = SQLiteStore(str(data_dir / "strongroom.db"))
+    try:
+        with store.read() as tx:
+            refused = [json.loads(r.record) for r in tx.audit_records("", limit=10_000)]
+    finally:
+        store.close()
+    names = sorted((r["eventSource"], r["eventName"]) for r in refused
+                   if r.get("errorCode") in ("ServiceUnavailableException", "ServiceUnavailable"))
+    # three refused calls of each (boto3 retries a 503 once: each attempt is a call)
+    assert names.count(("secretsmanager.amazonaws.com", "ListSecrets")) >= 3
+    assert names.count(("iam.amazonaws.com", "ListUsers")) >= 3
 
 
 def test_operator_endpoint_needs_the_token(tmp_path, servers):

@@ -95,6 +95,11 @@ class Json11Protocol:
         self._authenticator = authenticator
         self._trail = trail or AuditTrail.disabled()
 
+    def signing_name(self, target: str) -> str | None:
+        """The signing name of the service an X-Amz-Target names, if this serves it."""
+        service = self._by_prefix.get(target.rpartition(".")[0])
+        return service.model.signing_name if service is not None else None
+
     def handles(self, target: str) -> bool:
         return target.rpartition(".")[0] in self._by_prefix  # prefixes may hold dots
 

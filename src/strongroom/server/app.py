@@ -29,7 +29,7 @@ from strongroom.auth.sigv4 import HttpRequest
 from strongroom.core.errors import StrongroomError
 from strongroom.keys.seal import RootKeyHolder, SealMode, SealStatus, ShareInvalid, UnsealFailed
 from strongroom.protocol.json11 import CONTENT_TYPE as JSON11_CONTENT_TYPE
-from strongroom.protocol.json11 import ClientFacts, HttpResponse
+from strongroom.protocol.json11 import ClientFacts, HttpResponse, audited
 from strongroom.protocol.query import signing_service
 from strongroom.protocol.xml import CONTENT_TYPE as XML_CONTENT_TYPE
 from strongroom.protocol.xml import render_error
@@ -143,13 +143,20 @@ class StrongroomApp:
             sealed = self.application.holder.sealed
             return _json_response(200, {"status": "sealed" if sealed else "ok",
                                         "sealed": sealed})
+        client = scope.get("client") or ("", 0)
         try:
             body = await self._read_body(receive)
         except BodyTooLarge:
-            return _json_response(413, {
+            too_large = _json_response(413, {
                 "__type": "RequestEntityTooLargeException",
                 "message": f"Request body must be at most {self._limit} bytes.",
-            }, (("x-amzn-ErrorType", "RequestEntityTooLargeException"),))
+            }, (("x-amzn-ErrorType", "RequestEntityTooLargeException"),
+                ("x-amzn-RequestId", str(uuid.uuid4()))))
+            target = next((v for k, v in headers if k.lower() == "x-amz-target"), "")
+            return await self._refused(too_large, HttpRequest(
+                method=method, path=path_text, query=scope.get("query_string", b"").decode(
+                    "latin-1"), headers=headers, body=b""), client[0],
+                target.rpartition(".")[2], self.application.json11.signing_name(target))
         if path_text.startswith(OPERATOR_PREFIX):
             return await self._operator(scope, method, path_text[len(OPERATOR_PREFIX):],
                                         headers, body)
@@ -158,13 +165,13 @@ class StrongroomApp:
             query=scope.get("query_string", b"").decode("latin-1"), headers=headers, body=body,
         )
         target = next((v for k, v in headers if k.lower() == "x-amz-target"), "")
-        client = scope.get("client") or ("", 0)
         facts = ClientFacts(source_ip=client[0], secure_transport=scope.get("scheme") == "https")
         json11 = self.application.json11
         loop = asyncio.get_running_loop()
         if method == "POST" and target:
             if self.application.holder.sealed:
-                return _sealed_json()
+                return await self._refused(_sealed_json(), request, client[0],
+                                           target.rpartition(".")[2], json11.signing_name(target))
             prefix, _, operation = target.rpartition(".")  # CloudTrail's has dots
             return await self._measured(prefix.rpartition(".")[2], operation[:64], self._on_pool(
                 loop, json11.handle, request, target, facts))
@@ -172,7 +179,8 @@ class StrongroomApp:
         rest = restjson.match(method, path_text)
         if rest is not None:  # rest-json (Lambda): addressed by method and path
             if self.application.holder.sealed:
-                return _sealed_json()
+                return await self._refused(_sealed_json(), request, client[0], rest.operation,
+                                           rest.service.model.signing_name)
             return await self._measured(rest.service.model.signing_name, rest.operation,
                                         self._on_pool(loop, restjson.handle, request, rest,
                                                       facts))
@@ -181,13 +189,31 @@ class StrongroomApp:
             next((v for k, v in headers if k.lower() == "host"), ""))
         if service is not None and method in ("POST", "GET"):
             if self.application.holder.sealed:
-                return _sealed_xml(service.xml_namespace)
+                return await self._refused(
+                    _sealed_xml(service.xml_namespace), request, client[0],
+                    query_action(body, request.query), service.model.signing_name)
             return await self._measured(
                 service.model.signing_name, query_action(body, request.query),
                 self._on_pool(loop, query.handle, request, service, facts))
         if self.application.holder.sealed:
-            return _sealed_json()
+            return await self._refused(_sealed_json(), request, client[0], "")
         return await self._durable(json11.error_for_unroutable(request, facts))
+
+    async def _refused(self, response: HttpResponse, request: HttpRequest, source_ip: str,
+                       operation: str, service: str | None = None) -> HttpResponse:
+        """A call answered before any protocol adapter saw it (sealed, body too large) is
+        recorded too; if its record cannot be written it is refused all the same."""
+        request_id = next((v for k, v in response.headers if k.lower() == "x-amzn-requestid"),
+                          str(uuid.uuid4()))
+        code = next((v for k, v in response.headers if k.lower() == "x-amzn-errortype"),
+                    "ServiceUnavailable")
+        call = self._trail.begin(
+            request_id, service=service or signing_service(request), operation=operation,
+            source_ip=source_ip, user_agent=next(
+                (v for k, v in request.headers if k.lower() == "user-agent"), ""),
+            headers=request.headers, query=request.query)
+        call.failed(code, SEALED_MESSAGE if response.status == 503 else "Request too large")
+        return await self._durable(audited(call, response, lambda _: response))
 
     async def _durable(self, response: HttpResponse) -> HttpResponse:
         """The response once its audit record is durable; its 503 fallback if the record

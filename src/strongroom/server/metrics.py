@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 
 from strongroom.audit.trail import AuditStats
 from strongroom.notify.stats import DeliveryStats
+from strongroom.secrets.events import event_counts
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 _DENIALS = frozenset({"AccessDeniedException", "AccessDenied"})
@@ -45,6 +46,7 @@ class Metrics:
             self.registry.register(_EventsCollector(events))
         if audit is not None:
             self.registry.register(_AuditCollector(audit))
+        self.registry.register(_ServiceEventsCollector())
 
     def observe(self, service: str, operation: str, status: int, error_code: str,
                 seconds: float) -> None:
@@ -78,6 +80,18 @@ class _EventsCollector(Collector):
         for subscription, count in sorted(self._stats.backlog().items()):
             backlog.add_metric((subscription,), count)
         yield backlog
+
+
+class _ServiceEventsCollector(Collector):
+    """Rotation and replication outcomes: the service events this process recorded."""
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(
+            "strongroom_service_events", "Service events recorded by this process (rotation "
+            "and replication started, succeeded, failed, abandoned)", labels=("event",))
+        for name, count in sorted(event_counts().items()):
+            family.add_metric((name,), count)
+        yield family
 
 
 class _AuditCollector(Collector):
