@@ -152,3 +152,26 @@ def test_deleting_a_customer_key_shreds_the_secrets_under_it(app):
     with pytest.raises(DecryptFailed):
         app.secrets.get_secret_value(c, "shredded")
     assert app.secrets.describe_secret(c, "shredded").kms_key_id == key.arn
+
+
+def _service_events(app, arn):
+    from tests.e2e.helpers import service_events
+
+    return [name for name, _ in service_events(app.store, "123456789012", arn)]
+
+
+def test_version_deletion_events_follow_delete_restore_and_purge(app):
+    c = ctx(app)
+    arn = app.secrets.create_secret(c, name="evented", token=str(uuid.uuid4()),
+                                    value=SecretValue.of_string("v1")).arn
+    app.secrets.put_secret_value(c, "evented", token=str(uuid.uuid4()),
+                                 value=SecretValue.of_string("v2"))
+    app.secrets.delete_secret(c, "evented", recovery_window_days=7)
+    assert _service_events(app, arn) == ["StartSecretVersionDelete"] * 2
+    app.secrets.restore_secret(c, "evented")
+    assert _service_events(app, arn)[2:] == ["CancelSecretVersionDelete"] * 2
+    app.secrets.delete_secret(c, "evented", recovery_window_days=7)
+    app.clock.advance(7 * 86400 + 1)
+    assert app.secrets.purge_due() == 1
+    assert _service_events(app, arn)[4:] == ["StartSecretVersionDelete"] * 2 + [
+        "EndSecretVersionDelete"] * 2

@@ -40,6 +40,7 @@ from strongroom.secrets.errors import (
     VersionIdNotFound,
     VersionStageNotFound,
 )
+from strongroom.secrets.events import ServiceEvent, record_event
 from strongroom.secrets.model import (
     DEFAULT_RECOVERY_DAYS,
     DEPRECATED_VERSION_MIN_AGE,
@@ -270,8 +271,18 @@ class SecretsService:
         excess = len(versions) - MAX_VERSIONS + 1
         if len(removable) < excess:
             raise LimitExceeded("versions", MAX_VERSIONS)
+        secret = tx.get_secret_by_pk(pk)
         for version in removable[:excess]:
             tx.delete_version(pk, version.version_id)
+            if secret is not None:
+                self._version_event(tx, secret, ServiceEvent.END_SECRET_VERSION_DELETE)
+
+    def _version_event(self, tx: Tx, secret: SecretRecord, event: ServiceEvent,
+                       count: int = 1) -> None:
+        """AWS's service events of version deletion, one per version."""
+        for _ in range(count):
+            record_event(tx, now=self._clock.now(), account_id=secret.account_id,
+                         region=secret.region, event=event, secret_arn=secret.arn)
 
     def _add_version(
         self,
@@ -638,8 +649,13 @@ class SecretsService:
             if replicas:
                 raise InvalidParameter("primary_has_replicas", secret_id=secret_id,
                                        regions=",".join(r.region for r in replicas))
+            versions = len(tx.list_versions(secret.pk))
             if force:
+                self._version_event(tx, secret, ServiceEvent.START_SECRET_VERSION_DELETE,
+                                    versions)
                 tx.delete_secret(secret.pk)
+                self._version_event(tx, secret, ServiceEvent.END_SECRET_VERSION_DELETE,
+                                    versions)
                 return WriteResult(secret.arn, secret.name, deletion_date=now)
             if secret.deleted_date is not None:
                 raise SecretAlreadyMarkedDeleted(secret.arn)
@@ -647,6 +663,7 @@ class SecretsService:
             purge_after = now + days * 86400
             tx.update_secret(secret.pk, deleted_date=now, purge_after=purge_after,
                              last_changed=now)
+            self._version_event(tx, secret, ServiceEvent.START_SECRET_VERSION_DELETE, versions)
         return WriteResult(secret.arn, secret.name, deletion_date=purge_after)
 
     def restore_secret(self, ctx: RequestContext, secret_id: str) -> WriteResult:
@@ -655,6 +672,8 @@ class SecretsService:
             if secret.deleted_date is not None:
                 tx.update_secret(secret.pk, deleted_date=None, purge_after=None,
                                  last_changed=self._clock.now())
+                self._version_event(tx, secret, ServiceEvent.CANCEL_SECRET_VERSION_DELETE,
+                                    len(tx.list_versions(secret.pk)))
         return WriteResult(secret.arn, secret.name)
 
     def purge_due(self, *, limit: int = 100) -> int:
@@ -662,7 +681,12 @@ class SecretsService:
         with self._store.write() as tx:
             due = tx.secrets_due_for_purge(self._clock.now(), limit)
             for pk in due:
+                secret = tx.get_secret_by_pk(pk)
+                versions = len(tx.list_versions(pk))
                 tx.delete_secret(pk)
+                if secret is not None:
+                    self._version_event(tx, secret, ServiceEvent.END_SECRET_VERSION_DELETE,
+                                        versions)
         return len(due)
 
     def get_random_password(self, ctx: RequestContext, spec: PasswordSpec) -> str:
