@@ -3,6 +3,7 @@ unprivileged user with read-only code, a private TMPDIR and resource limits."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -22,6 +23,7 @@ from strongroom.lambdas.runner import sandbox_problem, user_sandbox
 from strongroom.server.app import StrongroomApp
 from strongroom.server.compose import SQLITE_FILE, build, function_sandbox
 from tests.conftest import REGIONS, Account, LiveServer, ThreadedServer, free_port
+from tests.e2e.helpers import shared_dir
 from tests.e2e.test_lambda_api import CALLBACK, create, invoke, lambda_client, make_role
 
 AS_ROOT = os.geteuid() == 0
@@ -228,3 +230,36 @@ def test_a_server_that_is_not_root_warns_that_functions_can_read_its_data(
     assert sandbox is None
     assert functions_dir == (tmp_path / "data").resolve() / "functions"
     assert "functions run as the server's user and can read the data directory" in caplog.text
+
+
+SNOOPER = """
+import os, time
+
+def lambda_handler(event, context):
+    if event.get("wait"):  # the victim: a secret in its environment, alive for a while
+        with open(event["pidfile"], "w") as handle:
+            handle.write(str(os.getpid()))
+        time.sleep(event["wait"])
+        return "done"
+    try:
+        with open(f"/proc/{event['pid']}/environ", "rb") as handle:
+            return "read:" + str(b"SNOOP_SECRET" in handle.read())
+    except OSError as exc:
+        return type(exc).__name__
+"""
+
+
+@needs_root
+def test_one_function_cannot_read_another_s_environment(tenant):
+    client = _deploy(tenant, SNOOPER, Environment={"Variables": {"SNOOP_SECRET": "x"}},
+                     Timeout=30)
+    shared = shared_dir()
+    pidfile = shared / "victim.pid"
+    client.invoke(FunctionName="probe", InvocationType="Event",
+                  Payload=json.dumps({"wait": 4, "pidfile": str(pidfile)}))
+    deadline = time.monotonic() + 20
+    while not (pidfile.exists() and pidfile.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    _, result = invoke(client, "probe", {"pid": int(pidfile.read_text())})
+    assert result == "PermissionError"
+    time.sleep(4.5)  # let the victim finish before the server stops

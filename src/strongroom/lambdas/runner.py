@@ -194,16 +194,21 @@ def _scratch(sandbox: Sandbox | None) -> str:
     return path
 
 
-# The child first lowers its own limits, then runs the bootstrap in the same process.
+# The child first lowers its own limits and makes itself non-dumpable, then runs the
+# bootstrap in the same process.
 # (prlimit from the server would need CAP_SYS_RESOURCE once the child is another user,
 # and preexec_fn is unsafe in a threaded server.) Lowering a limit needs no privilege.
 _LAUNCHER = """
-import resource, runpy, sys
+import ctypes, resource, runpy, sys
 for name, value in zip(("RLIMIT_CORE", "RLIMIT_NOFILE", "RLIMIT_AS"), sys.argv[1:4]):
     limit = getattr(resource, name)
     hard = resource.getrlimit(limit)[1]
     value = int(value) if hard == resource.RLIM_INFINITY else min(int(value), hard)
     resource.setrlimit(limit, (value, value))
+try:  # non-dumpable: other functions (the same user) cannot read its memory or environ
+    ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
+except (OSError, AttributeError):
+    pass
 del sys.argv[:4]
 runpy.run_path(sys.argv[0], run_name="__main__")
 """
