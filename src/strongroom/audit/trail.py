@@ -67,7 +67,7 @@ class AuditSettings:
     `timeout` seconds, or refused by a full queue of `queue_max`, fails its call."""
 
     enabled: bool = True
-    batch_ms: float = 1.0
+    batch_ms: float = 0.0
     batch_max: int = 256
     timeout: float = 2.0
     queue_max: int = 10_000

@@ -7,15 +7,20 @@ durable. The writer never blocks a caller: a full queue, or a batch that has bee
 longer than the caller's timeout (the store's write lock held elsewhere, a full disk),
 makes `submit` refuse at once, so a slow store fails requests fast instead of freezing
 every worker. Deadlines use the monotonic clock: they are durations, not domain time.
+
+Cost matters here, since every call passes through: the writer is woken once per batch
+(not once per record), and the callers waiting on an event loop are told in one
+`call_soon_threadsafe` per batch and loop (not one wake-up per record).
 """
 
 from __future__ import annotations
 
-import concurrent.futures
+import asyncio
+import contextlib
 import logging
-import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 from strongroom.audit.chain import link
@@ -25,33 +30,62 @@ from strongroom.storage.queries_audit import AuditEntry
 
 log = logging.getLogger("strongroom.audit")
 
+_QUEUED, _WRITING, _DURABLE, _FAILED, _ABANDONED = range(5)
+
 
 class Pending:
-    """One record on its way to the store. `future` resolves (None) once the record is
-    committed, or fails with AuditUnavailable."""
+    """One record on its way to the store: durable, failed (AuditUnavailable), or given up
+    by its caller. Its state changes only under its writer's lock."""
 
-    __slots__ = ("deadline", "entry", "future")
+    __slots__ = ("_async", "_event", "_lock", "deadline", "entry", "state")
 
-    def __init__(self, entry: AuditEntry, deadline: float) -> None:
+    def __init__(self, entry: AuditEntry, deadline: float, lock: threading.Lock) -> None:
         self.entry = entry
         self.deadline = deadline
-        self.future: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self.state = _QUEUED
+        self._lock = lock
+        self._event: threading.Event | None = None
+        self._async: tuple[asyncio.AbstractEventLoop, asyncio.Future[bool]] | None = None
 
     def remaining(self) -> float:
         return max(0.0, self.deadline - time.monotonic())
 
     def wait(self) -> bool:
         """Block until durable (True) or failed / past the deadline (False, and abandoned)."""
-        try:
-            self.future.result(timeout=self.remaining())
-        except Exception:  # AuditUnavailable, TimeoutError, CancelledError
-            self.abandon()
-            return False
-        return True
+        with self._lock:
+            if self.state == _DURABLE:
+                return True
+            if self.state in (_FAILED, _ABANDONED):
+                return False
+            if self._event is None:
+                self._event = threading.Event()
+            event = self._event
+        event.wait(self.remaining())
+        with self._lock:
+            if self.state == _DURABLE:
+                return True
+        self.abandon()
+        return False
+
+    def watch(self, loop: asyncio.AbstractEventLoop) -> asyncio.Future[bool]:
+        """A future of `loop` resolving to True once durable, False if it failed; call on
+        `loop`'s thread. (The caller enforces the deadline and abandons.)"""
+        with self._lock:
+            state = self.state
+            if state in (_QUEUED, _WRITING):
+                future: asyncio.Future[bool] = loop.create_future()
+                self._async = (loop, future)
+                return future
+        done: asyncio.Future[bool] = loop.create_future()
+        done.set_result(state == _DURABLE)
+        return done
 
     def abandon(self) -> None:
-        """The caller gave up (and answered 503): skip the record if not written yet."""
-        self.future.cancel()
+        """The caller gave up (and answered 503): skip the record if not written yet. One
+        given up while its batch commits may still find its record written."""
+        with self._lock:
+            if self.state == _QUEUED:
+                self.state = _ABANDONED
 
 
 class GroupWriter:
@@ -60,16 +94,20 @@ class GroupWriter:
         self._store = store
         self._batch_max = max(1, batch_max)
         self._batch_seconds = max(0.0, batch_seconds)
+        self._queue_max = max(1, queue_max)
         self._timeout = timeout
         self._on_written = on_written
-        self._queue: queue.Queue[Pending | None] = queue.Queue(maxsize=max(1, queue_max))
+        self._lock = threading.Lock()  # the queue and every Pending's state
+        self._wake = threading.Condition(self._lock)
+        self._queue: deque[Pending] = deque()
+        self._idle = False  # the writer waits for a first record: the next submit wakes it
         self._busy_since: float | None = None
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="strongroom-audit", daemon=True)
         self._thread.start()
 
     def depth(self) -> int:
-        return self._queue.qsize()
+        return len(self._queue)
 
     def submit(self, entry: AuditEntry) -> Pending:
         """Queue a record; raises AuditUnavailable when the writer cannot take it in time."""
@@ -79,83 +117,82 @@ class GroupWriter:
         busy = self._busy_since
         if busy is not None and now - busy > self._timeout:
             raise AuditUnavailable("stalled")
-        pending = Pending(entry, now + self._timeout)
-        try:
-            self._queue.put_nowait(pending)
-        except queue.Full:
-            raise AuditUnavailable("full") from None
+        pending = Pending(entry, now + self._timeout, self._lock)
+        with self._lock:
+            if len(self._queue) >= self._queue_max:
+                raise AuditUnavailable("full")
+            self._queue.append(pending)
+            if self._idle or len(self._queue) == self._batch_max:
+                self._wake.notify()
         return pending
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is queued, then stop the thread."""
         if self._closed:
             return
-        self._closed = True
-        try:
-            self._queue.put(None, timeout=timeout)
-        except queue.Full:
-            log.error("the audit writer did not drain its queue before shutdown")
-            return
+        with self._lock:
+            self._closed = True
+            self._wake.notify()
         self._thread.join(timeout=timeout)
+        if self._thread.is_alive():
+            log.error("the audit writer did not drain its queue before shutdown")
 
     def _run(self) -> None:
-        stop = False
-        while not stop:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch = [first]
-            deadline = time.monotonic() + self._batch_seconds
-            while len(batch) < self._batch_max:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        break
-                    try:
-                        item = self._queue.get(timeout=left)
-                    except queue.Empty:
-                        break
-                if item is None:
-                    stop = True
-                    break
-                batch.append(item)
-            self._write(batch)
+        while True:
+            with self._lock:
+                while not self._queue and not self._closed:
+                    self._idle = True
+                    self._wake.wait()
+                self._idle = False
+                if not self._queue:
+                    return  # closed and drained
+                if len(self._queue) < self._batch_max and not self._closed \
+                        and self._batch_seconds:
+                    # Gather for a moment; only a full batch (or close) wakes us early, so
+                    # the records arriving meanwhile cost no thread switch each.
+                    self._wake.wait(self._batch_seconds)
+                take = min(len(self._queue), self._batch_max)
+                batch = [self._queue.popleft() for _ in range(take)]
+                live = []
+                for p in batch:  # callers that already gave up (and answered 503) are skipped
+                    if p.state == _QUEUED:
+                        p.state = _WRITING
+                        live.append(p)
+            self._write(live)
 
-    def _write(self, batch: list[Pending]) -> None:
+    def _write(self, live: list[Pending]) -> None:
+        if not live:
+            return
         self._busy_since = time.monotonic()
-        written = 0
         try:
             with self._store.write() as tx:
-                # Callers that already gave up (and answered 503) are skipped; one that
-                # gives up from here on may still find its record written.
-                live = [p for p in batch if p.future.set_running_or_notify_cancel()]
-                if live:
-                    tx.append_audit([p.entry for p in live], link)
-                written = len(live)
+                tx.append_audit([p.entry for p in live], link)
         except Exception as exc:
             log.error("audit records could not be written (%s): %d calls refused",
-                      type(exc).__name__, len(batch))
-            failure = AuditUnavailable("failed")
-            for p in batch:
-                _settle(p.future, failure)
+                      type(exc).__name__, len(live))
+            self._settle(live, durable=False)
         else:
-            for p in batch:
-                _settle(p.future, None)
-            self._on_written(written)
+            self._settle(live, durable=True)
+            self._on_written(len(live))
         finally:
             self._busy_since = None
 
+    def _settle(self, live: list[Pending], *, durable: bool) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[bool]]] = {}
+        with self._lock:
+            for p in live:
+                p.state = _DURABLE if durable else _FAILED
+                if p._event is not None:
+                    p._event.set()
+                if p._async is not None:
+                    loop, future = p._async
+                    by_loop.setdefault(loop, []).append(future)
+        for loop, futures in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+                loop.call_soon_threadsafe(_resolve, futures, durable)
 
-def _settle(future: concurrent.futures.Future[None], failure: Exception | None) -> None:
-    if future.done():
-        return
-    try:
-        if failure is None:
-            future.set_result(None)
-        else:
-            future.set_exception(failure)
-    except concurrent.futures.InvalidStateError:
-        pass  # cancelled meanwhile
 
+def _resolve(futures: list[asyncio.Future[bool]], durable: bool) -> None:
+    for future in futures:
+        if not future.done():  # cancelled: its caller timed out
+            future.set_result(durable)

@@ -65,9 +65,9 @@ def _server_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--audit-timeout", type=float, default=2.0,
                    help="seconds a call waits for its audit record to be durable before it "
                    "is refused with 503 (default 2)")
-    p.add_argument("--audit-batch-ms", type=float, default=1.0,
+    p.add_argument("--audit-batch-ms", type=float, default=0.0,
                    help="how long the audit writer gathers records into one commit "
-                   "(default 1 ms)")
+                   "beyond those already waiting (default 0: commit what is queued)")
     p.add_argument("--audit-batch-max", type=int, default=256,
                    help="most audit records per commit (default 256)")
     p.add_argument("--audit-queue-max", type=int, default=10_000,

@@ -66,7 +66,7 @@ class ServerConfig:
     # up to audit_batch_max gathered for up to audit_batch_ms; a call whose record is not
     # durable within audit_timeout seconds, or finds audit_queue_max records queued, gets 503.
     audit: bool = True
-    audit_batch_ms: float = 1.0
+    audit_batch_ms: float = 0.0
     audit_batch_max: int = 256
     audit_timeout: float = 2.0
     audit_queue_max: int = 10_000

@@ -57,6 +57,12 @@ class BodyTooLarge(Exception):
     pass
 
 
+def _expire(durable: asyncio.Future[bool]) -> None:
+    """An audit record's deadline passed: its reply becomes the 503 fallback."""
+    if not durable.done():
+        durable.set_result(False)
+
+
 def _json_response(status: int, payload: dict[str, Any], extra: tuple[tuple[str, str], ...] = ()
                    ) -> HttpResponse:
     return HttpResponse(
@@ -222,9 +228,15 @@ class StrongroomApp:
         pending, fallback = response.pending, response.fallback
         if pending is None or fallback is None:
             return response
-        try:
-            await asyncio.wait_for(asyncio.wrap_future(pending.future), pending.remaining())
-        except Exception:  # AuditUnavailable, TimeoutError
+        loop = asyncio.get_running_loop()
+        durable = pending.watch(loop)
+        if not durable.done():
+            timer = loop.call_later(pending.remaining(), _expire, durable)
+            try:
+                await durable
+            finally:
+                timer.cancel()
+        if not durable.result():  # failed, or past the deadline
             pending.abandon()
             self._trail.note_unavailable()
             return fallback()

@@ -21,6 +21,11 @@ _COLUMNS = (
     "event_type, username, access_key_id, resources, record, prev_digest, digest"
 )
 
+_CHUNKS = (64, 16, 4, 1)
+_INSERT = {n: f"INSERT INTO audit_records ({_COLUMNS}) VALUES "
+              + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * n)
+           for n in _CHUNKS}
+
 
 @dataclass(frozen=True)
 class AuditEntry:
@@ -115,37 +120,51 @@ class AuditQueries(QueryBase):
                      digest_of: Callable[[str, str], str]) -> list[AuditRow]:
         """Append in order, chaining each record to its account's head. `digest_of(prev,
         record)` is the chain function (audit.chain.link), passed in so that the hash
-        construction lives in one place above the store."""
+        construction lives in one place above the store. Rows go in a few multi-row
+        INSERTs (one round trip each on PostgreSQL), and each head is updated once."""
         heads: dict[str, tuple[int, str]] = {}
         for account in sorted({e.account_id for e in entries}):  # one lock order: no deadlock
-            self._run("INSERT INTO audit_heads (account_id, seq, digest) VALUES (?, 0, ?) "
-                      "ON CONFLICT (account_id) DO NOTHING", (account, GENESIS))
-            row = self._one("SELECT seq, digest FROM audit_heads WHERE account_id = ?"
-                            f"{self._lock_suffix}", (account,))
-            if row is None:
-                raise RuntimeError("audit head vanished inside its transaction")
-            heads[account] = (int(row[0]), str(row[1]))
+            heads[account] = self._locked_head(account)
         appended = []
         for e in entries:
             seq, prev = heads[e.account_id]
             seq += 1
             digest = digest_of(prev, e.record)
-            self._run(
-                f"INSERT INTO audit_records ({_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (e.account_id, seq, e.event_id, e.event_time, e.region, e.event_source,
-                 e.event_name, int(e.read_only), e.event_type, e.username, e.access_key_id,
-                 e.resources, e.record, prev, digest),
-            )
             heads[e.account_id] = (seq, digest)
             appended.append(AuditRow(e.account_id, seq, e.event_id, e.event_time, e.region,
                                      e.event_source, e.event_name, e.read_only, e.event_type,
                                      e.username, e.access_key_id, e.resources, e.record, prev,
                                      digest))
+        done = 0
+        while done < len(appended):
+            # Few distinct statement texts (each is prepared and cached): chunks of
+            # 64, 16, 4 or 1 rows.
+            size = next(n for n in _CHUNKS if n <= len(appended) - done)
+            params: list[Any] = []
+            for r in appended[done:done + size]:
+                params += (r.account_id, r.seq, r.event_id, r.event_time, r.region,
+                           r.event_source, r.event_name, int(r.read_only), r.event_type,
+                           r.username, r.access_key_id, r.resources, r.record, r.prev_digest,
+                           r.digest)
+            self._run(_INSERT[size], params)
+            done += size
         for account, (seq, digest) in heads.items():
             self._run("UPDATE audit_heads SET seq = ?, digest = ? WHERE account_id = ?",
                       (seq, digest, account))
         return appended
+
+    def _locked_head(self, account: str) -> tuple[int, str]:
+        """The account's chain head, locked (FOR UPDATE) for this transaction; created at
+        the genesis if the account has none yet."""
+        select = f"SELECT seq, digest FROM audit_heads WHERE account_id = ?{self._lock_suffix}"
+        row = self._one(select, (account,))
+        if row is None:
+            self._run("INSERT INTO audit_heads (account_id, seq, digest) VALUES (?, 0, ?) "
+                      "ON CONFLICT (account_id) DO NOTHING", (account, GENESIS))
+            row = self._one(select, (account,))
+            if row is None:
+                raise RuntimeError("audit head vanished inside its transaction")
+        return (int(row[0]), str(row[1]))
 
     def audit_head(self, account_id: str) -> tuple[int, str] | None:
         row = self._one("SELECT seq, digest FROM audit_heads WHERE account_id = ?",
