@@ -155,6 +155,11 @@ def test_every_secrets_manager_operation_leaves_one_record(account):
     assert set(secretsmanager.OPERATIONS) == {name for name, _ in calls}
     done = [(name, *_call(sm, name, **params)[:2]) for name, params in calls]
     records = _records(account.server.app.store, account.account_id)
+    batch = next(request_id for name, request_id, _ in done if name == "BatchGetSecretValue")
+    per_secret = [r for r in records if r["requestID"] == batch
+                  and r["eventName"] == "GetSecretValue"]
+    assert len(per_secret) == 2  # BatchGetSecretValue also records each secret it read
+    records = [r for r in records if r not in per_secret]
     assert len({r["requestID"] for r in records}) == len(records)
     admin = f"arn:aws:iam::{account.account_id}:user/admin"
     for name, request_id, error in done:
@@ -525,3 +530,18 @@ def test_every_answered_call_survives_sigkill(tmp_path, servers, store_kind):
     finally:
         if database:
             _drop_pg_database(database)
+
+
+def test_batch_get_secret_value_also_records_each_secret_read(account):
+    sm = account.client()
+    arns = [sm.create_secret(Name=f"batch/{i}", SecretString="v")["ARN"] for i in range(3)]
+    request_id, code, _ = _call(sm, "BatchGetSecretValue", SecretIdList=arns[:2])
+    assert code is None
+    records = [r for r in _records(account.server.app.store, account.account_id)
+               if r["requestID"] == request_id]
+    assert sorted(r["eventName"] for r in records) == [
+        "BatchGetSecretValue", "GetSecretValue", "GetSecretValue"]
+    reads = [r for r in records if r["eventName"] == "GetSecretValue"]
+    assert sorted(r["requestParameters"]["secretId"] for r in reads) == sorted(arns[:2])
+    assert all(r["responseElements"] is None and r["readOnly"] for r in reads)
+    assert len({r["eventID"] for r in records}) == 3

@@ -13,6 +13,7 @@ transaction for a read, and knows nothing of HTTP.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -123,12 +124,13 @@ class AuditTrail:
         that the service dropped inside the transaction, before the commit."""
         self._hooks.append(hook)
 
-    def submit(self, entry: AuditEntry) -> Pending:
-        """Group-commit any finished record; raises AuditUnavailable if refused."""
+    def submit(self, *entries: AuditEntry) -> Pending:
+        """Group-commit finished records (durable together); raises AuditUnavailable if
+        refused."""
         if self._writer is None:
             raise AuditUnavailable("closed")
         try:
-            return self._writer.submit(entry)
+            return self._writer.submit(*entries)
         except AuditUnavailable:
             self.note_unavailable()
             raise
@@ -262,11 +264,35 @@ class ApiCall:
             return None
         try:
             entry = self._entry()
+            derived = self._per_secret_reads(entry)
         except Exception as exc:
             log.exception("the audit record of %s could not be built", self.request_id)
             trail.note_unavailable()
             raise AuditUnavailable("failed") from exc
-        return trail.submit(entry)
+        return trail.submit(entry, *derived)
+
+    def _per_secret_reads(self, entry: AuditEntry) -> list[AuditEntry]:
+        """AWS records a BatchGetSecretValue also as one GetSecretValue event per secret it
+        returned, so that a secret's reads can be found by the secret."""
+        if (self.service, self.operation) != ("secretsmanager", "BatchGetSecretValue") \
+                or self._error is not None or not isinstance(self._result, Mapping):
+            return []
+        base = json.loads(entry.record)
+        derived = []
+        for value in self._result.get("SecretValues") or ():
+            arn = value.get("ARN") if isinstance(value, Mapping) else None
+            if not isinstance(arn, str):
+                continue
+            record = {**base, "eventName": "GetSecretValue",
+                      "requestParameters": {"secretId": arn}, "responseElements": None,
+                      "eventID": str(uuid.UUID(int=_EVENT_IDS.getrandbits(128), version=4)),
+                      "resources": [{"ARN": arn, "accountId": _arn_account(arn),
+                                     "type": RESOURCES["secretsmanager"][0]}]}
+            derived.append(entry_of(
+                record, account_id=entry.account_id, now=entry.event_time,
+                resources=[(RESOURCES["secretsmanager"][0], arn)], username=entry.username,
+                access_key_id=entry.access_key_id))
+        return derived
 
     # --- the record ---------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from strongroom.audit.chain import link
 from strongroom.audit.errors import AuditUnavailable
@@ -37,10 +37,11 @@ class Pending:
     """One record on its way to the store: durable, failed (AuditUnavailable), or given up
     by its caller. Its state changes only under its writer's lock."""
 
-    __slots__ = ("_async", "_event", "_lock", "deadline", "entry", "state")
+    __slots__ = ("_async", "_event", "_lock", "deadline", "entries", "state")
 
-    def __init__(self, entry: AuditEntry, deadline: float, lock: threading.Lock) -> None:
-        self.entry = entry
+    def __init__(self, entries: Sequence[AuditEntry], deadline: float,
+                 lock: threading.Lock) -> None:
+        self.entries = entries
         self.deadline = deadline
         self.state = _QUEUED
         self._lock = lock
@@ -109,7 +110,7 @@ class GroupWriter:
     def depth(self) -> int:
         return len(self._queue)
 
-    def submit(self, entry: AuditEntry) -> Pending:
+    def submit(self, *entries: AuditEntry) -> Pending:
         """Queue a record; raises AuditUnavailable when the writer cannot take it in time."""
         if self._closed or not self._thread.is_alive():
             raise AuditUnavailable("closed")
@@ -117,7 +118,7 @@ class GroupWriter:
         busy = self._busy_since
         if busy is not None and now - busy > self._timeout:
             raise AuditUnavailable("stalled")
-        pending = Pending(entry, now + self._timeout, self._lock)
+        pending = Pending(entries, now + self._timeout, self._lock)
         with self._lock:
             if len(self._queue) >= self._queue_max:
                 raise AuditUnavailable("full")
@@ -166,7 +167,7 @@ class GroupWriter:
         self._busy_since = time.monotonic()
         try:
             with self._store.write() as tx:
-                tx.append_audit([p.entry for p in live], link)
+                tx.append_audit([e for p in live for e in p.entries], link)
         except Exception as exc:
             log.error("audit records could not be written (%s): %d calls refused",
                       type(exc).__name__, len(live))
