@@ -263,3 +263,20 @@ def test_one_function_cannot_read_another_s_environment(tenant):
     _, result = invoke(client, "probe", {"pid": int(pidfile.read_text())})
     assert result == "PermissionError"
     time.sleep(4.5)  # let the victim finish before the server stops
+
+
+@needs_root
+def test_functions_find_amazon_linux_s_ca_bundle_path(tenant):
+    """AWS's MySQL/MariaDB rotation templates open /etc/pki/tls/cert.pem, where Lambda's
+    Amazon Linux keeps its CA bundle; a host without it gives functions an overlay with it."""
+    client = _deploy(tenant, "import os\n\ndef lambda_handler(event, context):\n"
+                             "    with open('/etc/pki/tls/cert.pem') as f:\n"
+                             "        head = f.read(27)\n"
+                             "    return [head, os.getuid(), os.getgroups(),\n"
+                             "            os.path.exists('/etc/hostname')]\n")
+    _, (head, uid, groups, hostname) = invoke(client, "probe", {})
+    assert head == "-----BEGIN CERTIFICATE-----"
+    assert uid != 0
+    assert groups == []
+    assert hostname == Path("/etc/hostname").exists()  # the rest of /etc as it is
+    assert not Path("/etc/pki/tls/cert.pem").exists() or Path("/etc/pki").is_dir()

@@ -46,6 +46,9 @@ OPEN_FILES = 1024  # Lambda's file descriptor limit
 # libpq and OpenSSL add some). Measured 2026-11 on CPython 3.11.
 ADDRESS_SPACE_HEADROOM_MB = 512
 _SHARED_DIR_MODE = 0o755
+LAMBDA_CA_BUNDLE = "/etc/pki/tls/cert.pem"  # Amazon Linux's, which Lambda functions see
+HOST_CA_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
+                   "/etc/ssl/cert.pem")
 
 
 @dataclass(frozen=True)
@@ -198,18 +201,37 @@ def _scratch(sandbox: Sandbox | None) -> str:
 # bootstrap in the same process.
 # (prlimit from the server would need CAP_SYS_RESOURCE once the child is another user,
 # and preexec_fn is unsafe in a threaded server.) Lowering a limit needs no privilege.
+# When it must give the function Amazon Linux's CA bundle path, it starts as root: it
+# mounts an overlay on /etc in a mount namespace of its own, then drops to the function
+# user (no supplementary groups) and checks that it did, all before any function code
+# is imported (-I: not even the code directory is on sys.path until the bootstrap).
 _LAUNCHER = """
-import ctypes, resource, runpy, sys
+import ctypes, os, resource, runpy, sys
+libc = ctypes.CDLL(None, use_errno=True)
+uid, gid, overlay = int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+if overlay:
+    options = f"lowerdir=/etc,upperdir={overlay}/upper,workdir={overlay}/work".encode()
+    if (libc.unshare(0x00020000) != 0  # CLONE_NEWNS
+            or libc.mount(b"none", b"/", None, 0x4000 | 0x40000, None) != 0  # MS_REC|PRIVATE
+            or libc.mount(b"overlay", b"/etc", b"overlay", 0, options) != 0):
+        print("[strongroom] could not provide /etc/pki/tls/cert.pem", file=sys.stderr)
+if uid >= 0:
+    os.setgroups([])
+    os.setgid(gid)
+    os.setuid(uid)
+    if os.getresuid() != (uid, uid, uid) or os.getresgid() != (gid, gid, gid) \
+            or os.getgroups():
+        sys.exit(126)
 for name, value in zip(("RLIMIT_CORE", "RLIMIT_NOFILE", "RLIMIT_AS"), sys.argv[1:4]):
     limit = getattr(resource, name)
     hard = resource.getrlimit(limit)[1]
     value = int(value) if hard == resource.RLIM_INFINITY else min(int(value), hard)
     resource.setrlimit(limit, (value, value))
 try:  # non-dumpable: other functions (the same user) cannot read its memory or environ
-    ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
-except (OSError, AttributeError):
+    libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
+except AttributeError:
     pass
-del sys.argv[:4]
+del sys.argv[:7]
 runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
@@ -220,33 +242,66 @@ def _limits(memory_size: int) -> list[str]:
     return ["0", str(OPEN_FILES), str(address_space)]
 
 
+def _etc_overlay() -> str | None:
+    """A directory with the upper and work layers of an overlay on /etc that adds Amazon
+    Linux's CA bundle path (AWS's MySQL/MariaDB rotation templates open it for every TLS
+    attempt), linked to this host's bundle; None if the host has the path already, or no
+    bundle. Made per invocation: an overlay's work directory serves one mount."""
+    if os.path.exists(LAMBDA_CA_BUNDLE):
+        return None
+    bundle = next((p for p in HOST_CA_BUNDLES if os.path.isfile(p)), None)
+    if bundle is None:
+        return None
+    root = tempfile.mkdtemp(prefix="strongroom-etc-")  # 0700, root's: only the mount sees it
+    upper = os.path.join(root, "upper")
+    tls = os.path.join(upper, "pki", "tls")
+    os.makedirs(tls)
+    os.mkdir(os.path.join(root, "work"))
+    etc = os.stat("/etc")
+    for folder in (upper, os.path.join(upper, "pki"), tls):
+        os.chmod(folder, etc.st_mode & 0o7777)  # the merged /etc takes the upper's mode
+    os.symlink(bundle, os.path.join(tls, "cert.pem"))
+    return root
+
+
 def run(spec: RunSpec) -> RunResult:
     """Run the function once and wait for it (at most its timeout, plus a little)."""
     sandbox = spec.sandbox
     if sandbox is not None and sandbox.uid is not None:
         _share_code(spec.code_dir)
     scratch = _scratch(sandbox)
+    overlay = _etc_overlay() if sandbox is not None and sandbox.uid is not None else None
     try:
-        return _run(spec, scratch)
+        return _run(spec, scratch, overlay)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+        if overlay is not None:
+            shutil.rmtree(overlay, ignore_errors=True)
 
 
-def _run(spec: RunSpec, scratch: str) -> RunResult:
+def _run(spec: RunSpec, scratch: str, overlay: str | None) -> RunResult:
     started_wall = time.time()
     started = time.monotonic()
     deadline_ms = int((started_wall + spec.timeout) * 1000)
     environment = {"TMPDIR": scratch, **spec.environment,
                    "AWS_LAMBDA_LOG_STREAM_NAME": log_stream_name(started_wall, spec.request_id)}
-    python = spec.sandbox.python if spec.sandbox is not None else sys.executable
+    sandbox = spec.sandbox
+    python = sandbox.python if sandbox is not None else sys.executable
+    if overlay is not None and sandbox is not None and sandbox.uid is not None:
+        # the launcher mounts, then drops to the function user itself
+        identity = [str(sandbox.uid), str(sandbox.gid), overlay]
+        user_arguments: dict[str, Any] = {}
+    else:
+        identity = ["-1", "-1", ""]
+        user_arguments = _user_arguments(sandbox)
     read_end, write_end = os.pipe()
     try:
         process = subprocess.Popen(  # noqa: S603 - our interpreter and our bootstrap
-            [python, "-I", "-c", _LAUNCHER, *_limits(spec.memory_size), BOOTSTRAP,
+            [python, "-I", "-c", _LAUNCHER, *_limits(spec.memory_size), *identity, BOOTSTRAP,
              str(write_end), spec.request_id, str(deadline_ms), spec.function_arn],
             cwd=spec.code_dir, env=environment, stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(write_end,),
-            start_new_session=True, close_fds=True, **_user_arguments(spec.sandbox),
+            start_new_session=True, close_fds=True, **user_arguments,
         )
     except OSError:
         os.close(read_end)

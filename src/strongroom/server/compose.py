@@ -33,7 +33,7 @@ from strongroom.kms.service import KmsService
 from strongroom.lambdas.interpreter import shared_interpreter
 from strongroom.lambdas.invoker import Executor
 from strongroom.lambdas.logs import FunctionLogs
-from strongroom.lambdas.runner import Sandbox, sandbox_problem, user_sandbox
+from strongroom.lambdas.runner import LAMBDA_CA_BUNDLE, Sandbox, sandbox_problem, user_sandbox
 from strongroom.lambdas.service import LambdaService
 from strongroom.notify.dispatcher import Dispatcher, DispatcherSettings
 from strongroom.notify.service import Subscriptions
@@ -63,7 +63,6 @@ STS_NAMESPACE = "https://sts.amazonaws.com/doc/2011-06-15/"
 ROOT_KEY_FILE = KEY_FILE
 OPERATOR_TOKEN_FILE = "operator.token"  # noqa: S105 - a file name
 SQLITE_FILE = "strongroom.db"
-LAMBDA_CA_BUNDLE = "/etc/pki/tls/cert.pem"  # where Amazon Linux keeps it
 ENV_ACCESS_KEY = "STRONGROOM_ROOT_ACCESS_KEY_ID"
 ENV_SECRET_KEY = "STRONGROOM_ROOT_SECRET_ACCESS_KEY"  # noqa: S105 - a variable name
 
@@ -240,7 +239,8 @@ def function_sandbox(config: ServerConfig) -> tuple[Path, Sandbox | None]:
     own user, with a warning."""
     data_dir = Path(config.data_dir).resolve()
     python = config.function_python
-    if not Path(LAMBDA_CA_BUNDLE).exists():
+    if not Path(LAMBDA_CA_BUNDLE).exists() and os.geteuid() != 0:
+        # (as root, each function gets the path in an overlay of its own: lambdas.runner)
         log.warning("%s (the CA bundle of AWS Lambda's Python runtimes) does not exist here: "
                     "AWS's MySQL/MariaDB rotation templates open it for every TLS attempt and "
                     "fail without it. Link it to this system's bundle (e.g. ln -s "
