@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -521,3 +522,28 @@ def test_aws_cli_create_function_and_invoke(account, role, tmp_path):
                  str(out))
     assert answer["StatusCode"] == 200
     assert json.loads(out.read_text())["echo"] == {"via": "cli"}
+
+
+def test_many_concurrent_invocations_that_call_back_do_not_starve_the_server(account):
+    """More synchronous invocations at once than the server has request workers, each
+    function calling the server back: all complete (invocations wait on threads of their
+    own, so the callbacks always find a worker)."""
+    secret_arn = account.client().create_secret(Name="shared", SecretString="v")["ARN"]
+    role = make_role(account, "caller", policy={"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]})
+    create(lambda_client(account), role, name="caller", source=CALLBACK, Timeout=60)
+    workers = account.server.app.config.worker_threads
+
+    def call(_: int) -> Any:
+        client = boto3.client(
+            "lambda", endpoint_url=account.server.endpoint, region_name="us-east-1",
+            aws_access_key_id=account.credentials.access_key_id,
+            aws_secret_access_key=account.credentials.secret_access_key,
+            config=Config(read_timeout=90, retries={"max_attempts": 1}))
+        return invoke(client, "caller", {"SecretId": secret_arn})[1]
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=workers + 4) as pool:
+        results = list(pool.map(call, range(workers + 4)))
+    assert all(r.get("value") == "v" for r in results), results
+    assert time.monotonic() - started < 50  # nobody waited for a timeout

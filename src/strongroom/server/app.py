@@ -51,6 +51,7 @@ OPERATOR_HEADER = "x-strongroom-operator-token"
 SEALED_MESSAGE = ("strongroom is sealed; an operator must unseal it "
                   "(strongroom operator unseal).")
 DRAIN_SECONDS = 10.0
+INVOKE_THREADS = 32  # synchronous Lambda invocations waiting at once
 
 
 class BodyTooLarge(Exception):
@@ -113,6 +114,11 @@ class StrongroomApp:
         self.application = application
         self._pool = ThreadPoolExecutor(
             max_workers=application.config.worker_threads, thread_name_prefix="strongroom")
+        # Invoke waits for a function that may call this server back: on the request
+        # workers, a few concurrent invocations would take every worker and their callbacks
+        # none would be left (each invocation is its own process; these threads only wait).
+        self._invocations = ThreadPoolExecutor(
+            max_workers=INVOKE_THREADS, thread_name_prefix="strongroom-invoke")
         self._background = Background(application)
         self._limit = application.config.max_body_bytes
         self._in_flight = 0  # API requests on the pool; touched only on the event loop
@@ -187,9 +193,10 @@ class StrongroomApp:
             if self.application.holder.sealed:
                 return await self._refused(_sealed_json(), request, client[0], rest.operation,
                                            rest.service.model.signing_name)
+            pool = self._invocations if rest.operation == "Invoke" else self._pool
             return await self._measured(rest.service.model.signing_name, rest.operation,
                                         self._on_pool(loop, restjson.handle, request, rest,
-                                                      facts))
+                                                      facts, pool=pool))
         query = self.application.query
         service = query.service_for(signing_service(request) or "") or query.service_for(
             next((v for k, v in headers if k.lower() == "host"), ""))
@@ -252,10 +259,10 @@ class StrongroomApp:
         return response
 
     async def _on_pool(self, loop: asyncio.AbstractEventLoop, handler: Callable[..., HttpResponse],
-                       *args: Any) -> HttpResponse:
+                       *args: Any, pool: ThreadPoolExecutor | None = None) -> HttpResponse:
         self._in_flight += 1
         try:
-            return await loop.run_in_executor(self._pool, handler, *args)
+            return await loop.run_in_executor(pool or self._pool, handler, *args)
         finally:
             self._in_flight -= 1
 
@@ -328,6 +335,7 @@ class StrongroomApp:
             elif message["type"] == "lifespan.shutdown":
                 self._background.stop()
                 self._pool.shutdown(wait=True)
+                self._invocations.shutdown(wait=True)
                 self._trail.close()  # writes what is queued: those calls got no reply yet
                 self.application.store.close()
                 forget_operator_token(self.application)
