@@ -547,3 +547,20 @@ def test_many_concurrent_invocations_that_call_back_do_not_starve_the_server(acc
         results = list(pool.map(call, range(workers + 4)))
     assert all(r.get("value") == "v" for r in results), results
     assert time.monotonic() - started < 50  # nobody waited for a timeout
+
+
+def test_logging_reaches_the_log_as_in_lambda(account):
+    """Like Lambda's runtime: the root logger writes `[LEVEL]\\ttime\\trequest id\\tmessage`."""
+    source = ("import logging\nlogger = logging.getLogger()\nlogger.setLevel(logging.INFO)\n"
+              "def lambda_handler(event, context):\n"
+              "    logger.info('rotating %s', event['who'])\n    return 1\n")
+    client = lambda_client(account)
+    create(client, make_role(account), name="logs", source=source)
+    response, _ = invoke(client, "logs", {"who": "db"}, LogType="Tail")
+    tail = base64.b64decode(response["LogResult"]).decode()
+    request_id = response["ResponseMetadata"]["HTTPHeaders"].get("x-amzn-requestid")
+    line = next(x for x in tail.splitlines() if "rotating db" in x)
+    level, stamp, rid, message = line.split("\t")
+    assert (level, message) == ("[INFO]", "rotating db")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", stamp)
+    assert rid and (request_id is None or rid == request_id)

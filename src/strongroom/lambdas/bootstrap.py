@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import os
 import sys
 import time
@@ -85,6 +86,30 @@ def _failure(exc: BaseException, request_id: str) -> dict[str, Any]:
     return _error(str(exc), error_type, request_id, traceback.format_list(frames))
 
 
+class _RequestId(logging.Filter):
+    def __init__(self, request_id: str) -> None:
+        super().__init__()
+        self.request_id = request_id
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.aws_request_id = self.request_id
+        return True
+
+
+def _lambda_logging(request_id: str) -> None:
+    """What Lambda's Python runtime does: a handler on the root logger writing each record
+    to the log as `[LEVEL]\t<UTC time>Z\t<request id>\t<message>`, so functions that only
+    set a level on `logging.getLogger()` (AWS's rotation templates) are heard."""
+    formatter = logging.Formatter(
+        "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
+        "%Y-%m-%dT%H:%M:%S")
+    formatter.converter = time.gmtime
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(formatter)
+    handler.addFilter(_RequestId(request_id))
+    logging.getLogger().addHandler(handler)
+
+
 def main() -> int:
     result_fd, request_id, deadline_ms = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     invoked_arn = sys.argv[4]
@@ -93,6 +118,7 @@ def main() -> int:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(line_buffering=True)
+    _lambda_logging(request_id)
     task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
     sys.path.insert(0, task_root)
     raw = sys.stdin.buffer.read()
