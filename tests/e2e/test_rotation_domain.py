@@ -411,3 +411,25 @@ def test_a_secret_scheduled_for_deletion_keeps_its_rotation_waiting(rig):
     rig.app.secrets.restore_secret(rig.ctx, arn)
     assert rig.engine.run_pending() == 1
     assert rig.describe(arn).stages_by_version[token] == ("AWSCURRENT",)
+
+
+def test_a_window_that_cannot_start_is_skipped_without_holding_up_others(rig):
+    full, other = rig.secret("full"), rig.secret("other")
+
+    def put(n: int) -> None:
+        for i in range(n):
+            rig.app.secrets.put_secret_value(rig.ctx, full, token=str(uuid.uuid4()),
+                                             value=SecretValue.of_string(json.dumps(
+                                                 {"password": str(i)})))
+
+    put(98)  # 99 versions: room for the test rotation's placeholder
+    rules = parse_rules(1, None, None)
+    for arn in (full, other):
+        rig.rotate(arn, rules=rules, immediately=False)
+    rig.engine.run_pending()  # the two rotation tests, whose placeholders go again
+    put(1)  # 100 versions younger than a day: no room for a rotation's placeholder
+    rig.clock.advance(14.5 * 3600 + 1)  # 00:00 the next UTC day: both windows open
+    assert rig.engine.run_pending() == 1
+    assert rig.password(other) != "first"
+    assert rig.events(full)[-1] == ("RotationFailed", "The rotation could not start.")
+    assert rig.describe(full).next_rotation_date > rig.clock.now()

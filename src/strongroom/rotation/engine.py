@@ -28,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from strongroom.core.clock import Clock
+from strongroom.core.errors import StrongroomError
 from strongroom.secrets.events import ServiceEvent, record_event
 from strongroom.secrets.functions import SECRETS_MANAGER_PRINCIPAL, FunctionInvoker
 from strongroom.secrets.model import Stage
@@ -173,6 +174,12 @@ class RotationEngine:
                     started += self._start_window(tx, pk, now)
             except UniqueViolation:
                 continue  # another engine started it first
+            except StrongroomError as exc:  # e.g. no room for another version yet
+                log.warning("rotation of secret %d could not start: %s", pk, exc)
+                with self._store.write() as tx:
+                    secret = tx.get_secret_by_pk(pk, lock=True)
+                    if secret is not None:
+                        self._skip_window(tx, secret, now, "The rotation could not start.")
         return started
 
     def _start_window(self, tx: Tx, pk: int, now: float) -> int:
