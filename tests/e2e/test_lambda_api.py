@@ -563,4 +563,5 @@ def test_logging_reaches_the_log_as_in_lambda(account):
     level, stamp, rid, message = line.split("\t")
     assert (level, message) == ("[INFO]", "rotating db")
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", stamp)
-    assert rid and (request_id is None or rid == request_id)
+    assert rid
+    assert request_id is None or rid == request_id
