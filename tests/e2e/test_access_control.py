@@ -440,3 +440,23 @@ def test_key_use_decisions_follow_policy_changes_at_once(account):
                                         "kms:ViaService": "ec2.us-east-1.amazonaws.com"}}}))
     code, msg, _ = aws_error(sm.get_secret_value, SecretId="followed")
     assert (code, msg) == ("AccessDeniedException", "Access to KMS is not allowed")
+
+
+def test_permissions_cached_during_writes_follow_a_revocation(account):
+    """Policies read inside a write (cached: that write did not touch IAM) give way to a
+    revocation committed later."""
+    account.client().create_secret(Name="writes/only", SecretString="v0")
+    iam = account.client("iam")
+    iam.create_user(UserName="gwen")
+    iam.put_user_policy(UserName="gwen", PolicyName="put", PolicyDocument=_doc(
+        {"Effect": "Allow", "Action": "secretsmanager:PutSecretValue", "Resource": "*"}))
+    key = iam.create_access_key(UserName="gwen")["AccessKey"]
+    gwen = boto3.client("secretsmanager", endpoint_url=account.server.endpoint,
+                        region_name="us-east-1", aws_access_key_id=key["AccessKeyId"],
+                        aws_secret_access_key=key["SecretAccessKey"],
+                        config=Config(retries={"max_attempts": 1}))
+    for value in ("v1", "v2"):
+        gwen.put_secret_value(SecretId="writes/only", SecretString=value)
+    iam.delete_user_policy(UserName="gwen", PolicyName="put")
+    code, _, _ = aws_error(gwen.put_secret_value, SecretId="writes/only", SecretString="v3")
+    assert code == "AccessDeniedException"

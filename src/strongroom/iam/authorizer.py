@@ -162,10 +162,16 @@ class IamAuthorizer:
             allows_everything=boundary is None and _allows_everything(identity),
             owner_id=found.owner_id,
         )
-        if not self._iam.store.in_write():  # what a write transaction sees may roll back
+        if self._keepable(account, generation):
             with self._lock:
                 self._held[key] = held
         return held
+
+    def _keepable(self, account: str, generation: int) -> bool:
+        """What was read may be cached: outside a write transaction, or inside one that has
+        not changed IAM (a transaction that did may roll back and hide a revocation)."""
+        return (not self._iam.store.in_write()
+                or self._generations.committed(account, generation))
 
     # --- deciding ---------------------------------------------------------------------
 
@@ -219,7 +225,7 @@ class IamAuthorizer:
             resource_account=request.resource_account, boundary=held.boundary,
             session=session, resource_policy_required=required,
         ))
-        if memo_key is not None and not self._iam.store.in_write():
+        if memo_key is not None and self._keepable(principal.account_id, held.generation):
             with self._lock:
                 self._decisions[memo_key] = decision
                 while len(self._decisions) > _DECISIONS_KEPT:

@@ -5,7 +5,8 @@ IAM decides (parsed policies, access keys) stamp their entries with the
 generation they were read at and trust them while it is unchanged. This node's
 own writes drop the remembered number at once; other nodes' writes are noticed
 when it is re-read, at most `recheck_seconds` later: that is the staleness bound.
-Nothing read inside a write transaction is remembered: it may be rolled back.
+What a write transaction reads is remembered only if that transaction has not
+changed IAM (see `committed`): anything else may be rolled back.
 """
 
 from __future__ import annotations
@@ -28,6 +29,15 @@ class Generations:
     def forget(self, account_id: str) -> None:
         with self._lock:
             self._seen.pop(account_id, None)
+
+    def committed(self, account_id: str, generation: int) -> bool:
+        """Whether `generation`, read inside a write transaction, is the committed one this
+        node last saw outside any. IAM writes bump the generation, so a transaction that
+        changed IAM reads a larger number: what it read may roll back. One that did not
+        read committed IAM state, which caches may keep under that generation."""
+        with self._lock:
+            known = self._seen.get(account_id)
+        return known is not None and known[0] == generation
 
     def current(self, account_id: str) -> int:
         if self._iam.store.in_write():
