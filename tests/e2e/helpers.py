@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,3 +42,23 @@ def shared_dir() -> Path:
     path = Path(tempfile.mkdtemp(prefix="strongroom-shared-"))
     path.chmod(0o1777)
     return path
+
+
+def race(count: int, action: Callable[[], object]) -> list[str]:
+    """Run `action` on `count` threads at once; each outcome is "created" or the name of
+    the exception it raised."""
+    outcomes: list[str] = []
+
+    def attempt() -> None:
+        try:
+            action()
+            outcomes.append("created")
+        except Exception as exc:
+            outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=attempt) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes

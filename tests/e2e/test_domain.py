@@ -16,6 +16,7 @@ from strongroom.secrets.errors import LimitExceeded, SecretNotFound
 from strongroom.secrets.model import SecretValue
 from strongroom.server.compose import build
 from tests.conftest import REGIONS, _drop_pg_database, _fresh_pg_database
+from tests.e2e.helpers import race
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -117,21 +118,8 @@ def test_concurrent_writers_keep_exactly_one_current(app):
 
 def test_concurrent_creates_of_one_name_make_one_secret(app):
     c = ctx(app)
-    outcomes = []
-
-    def creator() -> None:
-        try:
-            app.secrets.create_secret(c, name="once", token=str(uuid.uuid4()),
-                                      value=SecretValue.of_string("v"))
-            outcomes.append("created")
-        except Exception as exc:
-            outcomes.append(type(exc).__name__)
-
-    threads = [threading.Thread(target=creator) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = race(8, lambda: app.secrets.create_secret(
+        c, name="once", token=str(uuid.uuid4()), value=SecretValue.of_string("v")))
     assert outcomes.count("created") == 1
     assert set(outcomes) == {"created", "SecretExists"}
 

@@ -6,7 +6,6 @@ import inspect
 import json
 import re
 import tempfile
-import threading
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -29,6 +28,7 @@ from strongroom.protocol import iam as wire
 from strongroom.protocol.errors import TABLE, to_wire
 from strongroom.server.compose import build
 from tests.conftest import REGIONS, _drop_pg_database, _fresh_pg_database
+from tests.e2e.helpers import race
 
 USER, ROLE, GROUP = EntityKind.USER, EntityKind.ROLE, EntityKind.GROUP
 ADMIN_ARN = ADMINISTRATOR_ACCESS.arn
@@ -225,20 +225,7 @@ def test_secret_access_keys_are_not_stored_in_the_clear(app):
 def test_concurrent_key_creations_never_pass_the_limit(app):
     c = ctx(app)
     app.iam.create_user(c, "gina")
-    outcomes: list[str] = []
-
-    def create() -> None:
-        try:
-            app.iam.create_access_key(c, "gina")
-            outcomes.append("created")
-        except Exception as exc:
-            outcomes.append(type(exc).__name__)
-
-    threads = [threading.Thread(target=create) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = race(6, lambda: app.iam.create_access_key(c, "gina"))
     assert outcomes.count("created") == 2
     assert set(outcomes) == {"created", "QuotaExceeded"}
 

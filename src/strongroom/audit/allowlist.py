@@ -62,6 +62,19 @@ def members(service: str, operation: str) -> Members:
     return ALLOWLIST.get(service, {}).get(operation, NOTHING)
 
 
+# What Lambda answers for a function (FunctionConfiguration), minus Environment,
+# ImageConfigResponse and RuntimeVersionConfig: logged for its writes.
+_FUNCTION_CONFIGURATION = (
+    "FunctionName", "FunctionArn", "Runtime", "Role", "Handler", "CodeSize", "Description",
+    "Timeout", "MemorySize", "LastModified", "CodeSha256", "Version", "VpcConfig",
+    "DeadLetterConfig", "KMSKeyArn", "TracingConfig", "MasterArn", "RevisionId", "Layers",
+    "State", "StateReason", "StateReasonCode", "LastUpdateStatus", "LastUpdateStatusReason",
+    "LastUpdateStatusReasonCode", "FileSystemConfigs", "SigningProfileVersionArn",
+    "SigningJobArn", "PackageType", "Architectures", "EphemeralStorage", "SnapStart",
+    "LoggingConfig", "TenancyConfig", "CapacityProviderConfig", "ConfigSha256", "DurableConfig",
+    "RuntimeConfig", "AcceleratorConfig",
+)
+
 # Generated from the botocore models of the operations strongroom serves (every input
 # member except the ones above; every output member of writes), then reviewed by hand.
 ALLOWLIST: dict[str, dict[str, Members]] = {
@@ -313,15 +326,7 @@ ALLOWLIST: dict[str, dict[str, Members]] = {
              "ImageConfig", "Architectures", "EphemeralStorage", "SnapStart", "LoggingConfig",
              "TenancyConfig", "CapacityProviderConfig", "DurableConfig", "RuntimeConfig",
              "AcceleratorConfig"),
-            ("FunctionName", "FunctionArn", "Runtime", "Role", "Handler", "CodeSize",
-             "Description", "Timeout", "MemorySize", "LastModified", "CodeSha256", "Version",
-             "VpcConfig", "DeadLetterConfig", "KMSKeyArn", "TracingConfig", "MasterArn",
-             "RevisionId", "Layers", "State", "StateReason", "StateReasonCode", "LastUpdateStatus",
-             "LastUpdateStatusReason", "LastUpdateStatusReasonCode", "FileSystemConfigs",
-             "SigningProfileVersionArn", "SigningJobArn", "PackageType", "Architectures",
-             "EphemeralStorage", "SnapStart", "LoggingConfig", "TenancyConfig",
-             "CapacityProviderConfig", "ConfigSha256", "DurableConfig", "RuntimeConfig",
-             "AcceleratorConfig"),
+            _FUNCTION_CONFIGURATION,
         ),
         # not logged: response StatusCode
         "DeleteFunction": _m(("FunctionName", "Qualifier"), ()),
@@ -341,15 +346,7 @@ ALLOWLIST: dict[str, dict[str, Members]] = {
             ("FunctionName", "S3Bucket", "S3Key", "S3ObjectVersion", "S3ObjectStorageMode",
              "ImageUri", "Architectures", "Publish", "PublishTo", "DryRun", "RevisionId",
              "SourceKMSKeyArn"),
-            ("FunctionName", "FunctionArn", "Runtime", "Role", "Handler", "CodeSize",
-             "Description", "Timeout", "MemorySize", "LastModified", "CodeSha256", "Version",
-             "VpcConfig", "DeadLetterConfig", "KMSKeyArn", "TracingConfig", "MasterArn",
-             "RevisionId", "Layers", "State", "StateReason", "StateReasonCode", "LastUpdateStatus",
-             "LastUpdateStatusReason", "LastUpdateStatusReasonCode", "FileSystemConfigs",
-             "SigningProfileVersionArn", "SigningJobArn", "PackageType", "Architectures",
-             "EphemeralStorage", "SnapStart", "LoggingConfig", "TenancyConfig",
-             "CapacityProviderConfig", "ConfigSha256", "DurableConfig", "RuntimeConfig",
-             "AcceleratorConfig"),
+            _FUNCTION_CONFIGURATION,
         ),
         # not logged: Environment; response Environment, ImageConfigResponse, RuntimeVersionConfig
         "UpdateFunctionConfiguration": _m(
@@ -358,15 +355,7 @@ ALLOWLIST: dict[str, dict[str, Members]] = {
              "Layers", "FileSystemConfigs", "ImageConfig", "EphemeralStorage", "SnapStart",
              "LoggingConfig", "CapacityProviderConfig", "DurableConfig", "RuntimeConfig",
              "AcceleratorConfig"),
-            ("FunctionName", "FunctionArn", "Runtime", "Role", "Handler", "CodeSize",
-             "Description", "Timeout", "MemorySize", "LastModified", "CodeSha256", "Version",
-             "VpcConfig", "DeadLetterConfig", "KMSKeyArn", "TracingConfig", "MasterArn",
-             "RevisionId", "Layers", "State", "StateReason", "StateReasonCode", "LastUpdateStatus",
-             "LastUpdateStatusReason", "LastUpdateStatusReasonCode", "FileSystemConfigs",
-             "SigningProfileVersionArn", "SigningJobArn", "PackageType", "Architectures",
-             "EphemeralStorage", "SnapStart", "LoggingConfig", "TenancyConfig",
-             "CapacityProviderConfig", "ConfigSha256", "DurableConfig", "RuntimeConfig",
-             "AcceleratorConfig"),
+            _FUNCTION_CONFIGURATION,
         ),
     },
     "logs": {

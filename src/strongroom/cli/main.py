@@ -17,6 +17,8 @@ from strongroom.cli import audit, events, operator, rotators
 from strongroom.core.config import DEFAULT_PORT, DEFAULT_REGION, ServerConfig, standard_regions
 from strongroom.server.hardening import forbid_core_dumps
 
+_D = ServerConfig  # its field defaults are the command's defaults
+
 
 def _server_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("server", help="run the strongroom server")
@@ -35,18 +37,20 @@ def _server_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--threads", type=int, default=None,
                    help="worker threads running requests (default 2 with SQLite, where the "
                    "GIL makes more slower, 8 with PostgreSQL, whose round trips overlap)")
-    p.add_argument("--purge-interval", type=float, default=60.0,
+    p.add_argument("--purge-interval", type=float, default=_D.purge_interval,
                    help="seconds between purges of secrets past their recovery window")
-    p.add_argument("--rotation-lease-seconds", type=float, default=30.0,
+    p.add_argument("--rotation-lease-seconds", type=float,
+                   default=_D.rotation_lease_seconds,
                    help="a rotation whose server stopped is resumed by another after this long "
-                   "(default 30)")
-    p.add_argument("--rotation-retry-delay", type=float, default=30.0,
+                   "(default %(default)s)")
+    p.add_argument("--rotation-retry-delay", type=float, default=_D.rotation_retry_delay,
                    help="seconds before a failed rotation is tried again; doubles each time "
-                   "(default 30)")
-    p.add_argument("--rotation-max-attempts", type=int, default=3,
-                   help="attempts per rotation window before it waits for the next (default 3)")
-    p.add_argument("--function-user", default="nobody",
-                   help="when run as root, the user functions run as (default nobody)")
+                   "(default %(default)s)")
+    p.add_argument("--rotation-max-attempts", type=int, default=_D.rotation_max_attempts,
+                   help="attempts per rotation window before it waits for the next "
+                   "(default %(default)s)")
+    p.add_argument("--function-user", default=_D.function_user,
+                   help="when run as root, the user functions run as (default %(default)s)")
     p.add_argument("--function-dir", default=None, type=Path,
                    help="when run as root, where function code is unpacked (default "
                    "<data-dir>.functions; never inside the data directory)")
@@ -56,23 +60,23 @@ def _server_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--audit-sink", default=None,
                    help="ship every audit record as a JSON line to file:/path/audit.jsonl or "
                    "stdout (default: no sink)")
-    p.add_argument("--audit-digest-interval", type=float, default=60.0,
+    p.add_argument("--audit-digest-interval", type=float, default=_D.audit_digest_interval,
                    help="seconds between signed checkpoints of each account's audit chain "
-                   "(default 60)")
+                   "(default %(default)s)")
     p.add_argument("--no-audit", dest="audit", action="store_false",
                    help="for benchmarking only: turn the audit trail off, so that API calls "
                    "leave no record")
-    p.add_argument("--audit-timeout", type=float, default=2.0,
+    p.add_argument("--audit-timeout", type=float, default=_D.audit_timeout,
                    help="seconds a call waits for its audit record to be durable before it "
-                   "is refused with 503 (default 2)")
-    p.add_argument("--audit-batch-ms", type=float, default=0.0,
+                   "is refused with 503 (default %(default)s)")
+    p.add_argument("--audit-batch-ms", type=float, default=_D.audit_batch_ms,
                    help="how long the audit writer gathers records into one commit "
                    "beyond those already waiting (default 0: commit what is queued)")
-    p.add_argument("--audit-batch-max", type=int, default=256,
-                   help="most audit records per commit (default 256)")
-    p.add_argument("--audit-queue-max", type=int, default=10_000,
+    p.add_argument("--audit-batch-max", type=int, default=_D.audit_batch_max,
+                   help="most audit records per commit (default %(default)s)")
+    p.add_argument("--audit-queue-max", type=int, default=_D.audit_queue_max,
                    help="audit records that may wait for the writer; beyond, calls get 503 "
-                   "at once (default 10000)")
+                   "at once (default %(default)s)")
     p.add_argument("--log-level", default="info")
 
 

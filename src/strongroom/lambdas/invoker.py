@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Protocol
 
 from strongroom.auth.sessions import Sessions, SessionSpec, TemporaryCredentials
-from strongroom.core.clock import Clock
 from strongroom.keys.rootkey import RootKey
 from strongroom.lambdas import runner
 from strongroom.lambdas.environment import open_variables, runtime_environment
@@ -47,14 +46,13 @@ def assumable_role(roles: Roles, role_arn: str, *, function_arn: str, account_id
 
 
 class Executor:
-    def __init__(self, store: Store, root: RootKey, roles: Roles, sessions: Sessions,
-                 clock: Clock, *, functions_dir: Path, endpoint: str, logs_kept: int,
+    def __init__(self, store: Store, root: RootKey, roles: Roles, sessions: Sessions, *,
+                 functions_dir: Path, endpoint: str, logs_kept: int,
                  sandbox: runner.Sandbox | None = None) -> None:
         self._store = store
         self._root = root
         self._roles = roles
         self._sessions = sessions
-        self._clock = clock
         self._functions_dir = functions_dir
         self._endpoint = endpoint
         self._logs_kept = logs_kept

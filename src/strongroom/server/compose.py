@@ -225,7 +225,7 @@ def build_lambdas(config: ServerConfig, store: Store, root: RootKey, iam: IamSer
     """The function service (Lambda API); it is also the FunctionInvoker rotation uses."""
     endpoint = function_endpoint(config)
     functions_dir, sandbox = function_sandbox(config)
-    executor = Executor(store, root, iam, sessions, clock,
+    executor = Executor(store, root, iam, sessions,
                         functions_dir=functions_dir, endpoint=endpoint,
                         logs_kept=config.function_logs_kept, sandbox=sandbox)
     return LambdaService(store, root, iam, authorizer, clock, executor, endpoint=endpoint,
