@@ -38,25 +38,10 @@ from strongroom.protocol import secretsmanager
 from strongroom.storage.postgres import PostgresStore
 from strongroom.storage.sqlite import SQLiteStore
 from tests.conftest import _drop_pg_database, _fresh_pg_database
+from tests.e2e.processes import ACCOUNT
 from tests.e2e.test_lambda_api import code, make_role
-from tests.e2e.test_rotation_resilience import ACCOUNT, Server
 
 TIMEOUT = 2.0  # ServerConfig.audit_timeout's default
-
-
-@pytest.fixture
-def servers():
-    """Real `strongroom server` processes, stopped at the end."""
-    started: list[Server] = []
-
-    def start(data_dir: Path, store: str | None = None) -> Server:
-        server = Server(data_dir, store)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
 
 
 def _doc(*statements: dict[str, Any]) -> str:

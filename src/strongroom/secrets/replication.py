@@ -12,8 +12,6 @@ write, or ReplicateSecretToRegions, brings it back in sync.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from strongroom.core.clock import Clock
 from strongroom.keys.service import DecryptFailed, KeyNotFound, KeyService, KeyUnusable
 from strongroom.secrets.events import ServiceEvent, record_event
@@ -115,7 +113,7 @@ class Replicator:
                 tx.insert_version(record)
             else:
                 tx.fill_version(record)
-        _copy_stages(tx, target.pk, tx.get_stages(target.pk), tx.get_stages(primary.pk))
+        tx.change_stages(target.pk, tx.get_stages(target.pk), tx.get_stages(primary.pk))
         if key is not None:
             tx.update_secret(target.pk, kms_key_id=None if key.managed else key.arn)
 
@@ -126,15 +124,6 @@ class Replicator:
             for version in tx.list_versions(target.pk):
                 tx.delete_version(target.pk, version.version_id)
         return self.sync_one(tx, primary, replica)
-
-
-def _copy_stages(tx: Tx, pk: int, before: Mapping[str, str], after: Mapping[str, str]) -> None:
-    for stage in before:
-        if stage not in after:
-            tx.remove_stage(pk, stage)
-    for stage, version_id in after.items():
-        if before.get(stage) != version_id:
-            tx.set_stage(pk, stage, version_id)
 
 
 def statuses(tx: Tx, primary: SecretRecord) -> list[ReplicaStatus]:

@@ -250,15 +250,6 @@ class SecretsService:
         if not value.data:
             raise InvalidParameter("value_empty")
 
-    def _write_labels(self, tx: Tx, pk: int, before: Mapping[str, str],
-                      after: Mapping[str, str]) -> None:
-        for stage in before:
-            if stage not in after:
-                tx.remove_stage(pk, stage)
-        for stage, version_id in after.items():
-            if before.get(stage) != version_id:
-                tx.set_stage(pk, stage, version_id)
-
     def make_room(self, tx: Tx, pk: int, stages: Mapping[str, str]) -> None:
         """Keep at most MAX_VERSIONS: drop the oldest unlabelled versions older than a day."""
         versions = tx.list_versions(pk)
@@ -315,7 +306,7 @@ class SecretsService:
             after = label_moves.promote(before, token)
         else:
             after = label_moves.attach(before, token, stages)
-        self._write_labels(tx, secret.pk, before, after)
+        tx.change_stages(secret.pk, before, after)
         self._current_moved(tx, secret, before, after)
         tx.update_secret(secret.pk, last_changed=self._clock.now())
         return token, label_moves.labels_of(after, token), True
@@ -608,7 +599,7 @@ class SecretsService:
                     raise InvalidParameter("version_not_found", version_id=version_id)
             before = tx.get_stages(secret.pk)
             after = label_moves.move(before, stage, move_to=move_to, remove_from=remove_from)
-            self._write_labels(tx, secret.pk, before, after)
+            tx.change_stages(secret.pk, before, after)
             self._current_moved(tx, secret, before, after)
             tx.update_secret(secret.pk, last_changed=self._clock.now())
             self.replicate(tx, secret.pk)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from strongroom.storage.queries_base import QueryBase
@@ -276,6 +276,16 @@ class SecretQueries(QueryBase):
             "INSERT INTO secret_stages (secret_pk, stage, version_id) VALUES (?, ?, ?)",
             (pk, stage, version_id),
         )
+
+    def change_stages(self, pk: int, before: Mapping[str, str],
+                      after: Mapping[str, str]) -> None:
+        """Write only the differences between two stage → version id maps."""
+        for stage in before:
+            if stage not in after:
+                self.remove_stage(pk, stage)
+        for stage, version_id in after.items():
+            if before.get(stage) != version_id:
+                self.set_stage(pk, stage, version_id)
 
     def remove_stage(self, pk: int, stage: str) -> None:
         self._run("DELETE FROM secret_stages WHERE secret_pk = ? AND stage = ?", (pk, stage))
