@@ -17,13 +17,11 @@ import json
 import logging
 import os
 import random
-import re
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import parse_qs
 
 from strongroom.audit.allowlist import is_data_event, is_read, members
 from strongroom.audit.chain import link
@@ -53,8 +51,6 @@ RESOURCES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "kms": ("AWS::KMS::Key", ("KeyMetadata.Arn", "KeyId"), ("KeyId",)),
     "lambda": ("AWS::Lambda::Function", ("FunctionArn",), ("FunctionName",)),
 }
-_CREDENTIAL = re.compile(r"Credential=([^,\s]+)")
-_SCOPE_PART = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _AGAIN_AFTER = ("InFailedSqlTransaction",)  # PostgreSQL: "current transaction is aborted"
 # eventIDs need uniqueness, not secrecy: a generator of our own, seeded from the OS, which
 # neither urandom's cost (~20 µs a call here) nor anyone re-seeding `random` can touch.
@@ -112,12 +108,12 @@ class AuditTrail:
 
     def begin(self, request_id: str, *, service: str | None, operation: str = "",
               source_ip: str = "", user_agent: str = "",
-              headers: Sequence[tuple[str, str]] = (), query: str = "") -> ApiCall:
+              claimed: Callable[[], tuple[str, str, str]] = lambda: ("", "", "")) -> ApiCall:
         """Open the record of one request. `service` is the signing name if known;
-        `headers` and `query` are read only if the caller never authenticates (for the
-        access key id and region it claimed)."""
+        `claimed` gives the (access key id, region, service) the request claims, unverified;
+        it is asked only if the caller never authenticates."""
         return ApiCall(self, request_id, service, operation, source_ip, user_agent,
-                       headers, query)
+                       claimed)
 
     def on_commit(self, hook: Callable[[str], None]) -> None:
         """Call `hook(account_id)` after each write committed with its record; for caches
@@ -177,7 +173,7 @@ class ApiCall:
 
     def __init__(self, trail: AuditTrail, request_id: str, service: str | None,
                  operation: str, source_ip: str, user_agent: str,
-                 headers: Sequence[tuple[str, str]], query: str) -> None:
+                 claimed: Callable[[], tuple[str, str, str]]) -> None:
         self._trail = trail
         self.request_id = request_id
         self.service = service
@@ -187,8 +183,7 @@ class ApiCall:
         self.principal: Principal | None = None
         self.region = ""
         self.params: Mapping[str, Any] | None = None
-        self._headers = headers
-        self._query = query
+        self._read_claimed = claimed
         self._result: Mapping[str, Any] | None = None
         self._error: tuple[str, str] | None = None
         self._durable = False
@@ -366,22 +361,8 @@ class ApiCall:
         """(access key id, region, service) of the SigV4 credential the request claims,
         unverified; empty strings where absent or malformed."""
         if self._claimed is None:
-            self._claimed = self._read_scope()
+            self._claimed = self._read_claimed()
         return self._claimed
-
-    def _read_scope(self) -> tuple[str, str, str]:
-        credential = ""
-        for name, value in self._headers:
-            if name.lower() == "authorization":
-                found = _CREDENTIAL.search(value)
-                credential = found.group(1) if found else ""
-                break
-        if not credential and "X-Amz-Credential" in self._query:
-            credential = (parse_qs(self._query).get("X-Amz-Credential") or [""])[0]
-        parts = credential.split("/")
-        if len(parts) != 5:
-            return (_clean(credential), "", "")
-        return (_clean(parts[0]), _clean(parts[2]), _clean(parts[3]))
 
     def _resources(self, service: str) -> list[tuple[str, str]]:
         spec = RESOURCES.get(service)
@@ -405,9 +386,6 @@ def _member(values: Mapping[str, Any] | None, path: str) -> Any:
         values = values.get(name)
     return values
 
-
-def _clean(text: str) -> str:
-    return text if _SCOPE_PART.fullmatch(text) else ""
 
 
 def _arn_account(arn: str) -> str:

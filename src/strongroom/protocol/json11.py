@@ -22,6 +22,7 @@ from strongroom.auth.authenticator import Authenticator
 from strongroom.auth.sigv4 import HttpRequest
 from strongroom.core.errors import StrongroomError, UnknownOperation
 from strongroom.core.types import RequestContext
+from strongroom.protocol.credential import claimed_later
 from strongroom.protocol.errors import to_wire
 from strongroom.protocol.model import ServiceModel
 
@@ -111,7 +112,7 @@ class Json11Protocol:
         call = self._trail.begin(
             request_id, service=service.model.signing_name if service else None,
             operation=operation, source_ip=facts.source_ip, user_agent=user_agent,
-            headers=request.headers, query=request.query)
+            claimed=claimed_later(request))
         try:
             if service is None:
                 raise UnknownOperation(target)
@@ -153,7 +154,7 @@ class Json11Protocol:
         call = self._trail.begin(request_id, service=None, operation=name,
                                  source_ip=facts.source_ip,
                                  user_agent=_header(request, "user-agent"),
-                                 headers=request.headers, query=request.query)
+                                 claimed=claimed_later(request))
         response = self.error(UnknownOperation(name), request_id, call)
         return audited(call, response, lambda exc: self.error(exc, request_id))
 

@@ -53,6 +53,7 @@ from strongroom.auth.authenticator import Authenticator
 from strongroom.auth.sigv4 import HttpRequest
 from strongroom.core import errors as core
 from strongroom.core.types import RequestContext
+from strongroom.protocol.credential import claimed_later, claimed_scope
 from strongroom.protocol.errors import AUDIT_UNAVAILABLE, WireError, to_wire
 from strongroom.protocol.json11 import ClientFacts, HttpResponse, audited
 from strongroom.protocol.model import ServiceModel, format_validation_message
@@ -69,7 +70,6 @@ _INT_BOUNDS = {"byte": 7, "short": 15, "integer": 31, "long": 63}  # bits after 
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?(?:NaN|Infinity|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)")
 _EPOCH = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
-_CREDENTIAL = re.compile(r"Credential=([^,\s]+)")
 
 
 class InvalidAction(core.UnknownOperation):
@@ -193,27 +193,9 @@ def resolve_action(model: ServiceModel, params: Mapping[str, str]) -> str:
 
 
 def signing_service(request: HttpRequest) -> str | None:
-    """The service of the SigV4 credential scope (``iam``, ``sts``), unverified.
-
-    Reads the Authorization header, else ``X-Amz-Credential`` in the query string;
-    None when neither holds a well-formed scope (unsigned requests included).
-    """
-    credential = None
-    for name, value in request.headers:
-        if name.lower() == "authorization":
-            match = _CREDENTIAL.search(value)
-            credential = match.group(1) if match else None
-            break
-    if credential is None and "X-Amz-Credential" in request.query:
-        for name, value in _form_pairs(request.query.encode("latin-1", "replace")):
-            if name == "X-Amz-Credential":
-                credential = value
-                break
-    parts = (credential or "").split("/")
-    if len(parts) != 5 or not parts[3]:
-        return None
-    return parts[3]
-
+    """The service of the SigV4 credential scope (``iam``, ``sts``), unverified; None when
+    the request claims no well-formed scope (unsigned requests included)."""
+    return claimed_scope(request).service or None
 
 class _Node:
     """Parameters sharing a dotted prefix: this name's value and the next segments."""
@@ -394,7 +376,7 @@ class QueryProtocol:
         user_agent = _header(request, "user-agent")
         call = self._trail.begin(request_id, service=model.signing_name,
                                  source_ip=facts.source_ip, user_agent=user_agent,
-                                 headers=request.headers, query=request.query)
+                                 claimed=claimed_later(request))
         try:
             params = read_params(request)
             call.resolved(operation=params.get("Action", ""))

@@ -26,6 +26,7 @@ from strongroom.auth.authenticator import Authenticator
 from strongroom.auth.sigv4 import HttpRequest
 from strongroom.core.errors import MalformedRequest, NotImplementedOperation, StrongroomError
 from strongroom.core.types import RequestContext
+from strongroom.protocol.credential import claimed_later
 from strongroom.protocol.errors import to_wire
 from strongroom.protocol.json11 import ClientFacts, HttpResponse, audited
 from strongroom.protocol.model import ServiceModel
@@ -121,7 +122,7 @@ class RestJsonProtocol:
         user_agent = _header(request, "user-agent")
         call = self._trail.begin(request_id, service=model.signing_name, operation=operation,
                                  source_ip=facts.source_ip, user_agent=user_agent,
-                                 headers=request.headers, query=request.query)
+                                 claimed=claimed_later(request))
         try:
             principal, region = self._authenticator.authenticate(request, model.signing_name)
             call.authenticated(principal, region)

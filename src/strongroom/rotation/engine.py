@@ -250,8 +250,10 @@ class RotationEngine:
                 row.function_arn, event, service_principal=SECRETS_MANAGER_PRINCIPAL,
                 source_arn=secret.arn, source_account=secret.account_id)
             if not result.ok:
-                log.warning("rotation function %s failed at %s for %s: %s", row.function_arn,
-                            step, secret.arn, result.error)
+                # Not the function's error message: the function wrote it, and it may hold a
+                # value. Its log (CloudWatch Logs subset) has the whole story.
+                log.warning("rotation function %s failed at %s for %s (%s)", row.function_arn,
+                            step, secret.arn, (result.error or "").partition(": ")[0])
                 self._failed(row, secret, f"Error when executing lambda {row.function_arn} "
                                           f"during {step} step")
                 return

@@ -28,6 +28,7 @@ from typing import Any
 from strongroom.auth.sigv4 import HttpRequest
 from strongroom.core.errors import StrongroomError
 from strongroom.keys.seal import RootKeyHolder, SealMode, SealStatus, ShareInvalid, UnsealFailed
+from strongroom.protocol.credential import claimed_later
 from strongroom.protocol.json11 import CONTENT_TYPE as JSON11_CONTENT_TYPE
 from strongroom.protocol.json11 import ClientFacts, HttpResponse, audited
 from strongroom.protocol.query import signing_service
@@ -224,7 +225,7 @@ class StrongroomApp:
             request_id, service=service or signing_service(request), operation=operation,
             source_ip=source_ip, user_agent=next(
                 (v for k, v in request.headers if k.lower() == "user-agent"), ""),
-            headers=request.headers, query=request.query)
+            claimed=claimed_later(request))
         call.failed(code, SEALED_MESSAGE if response.status == 503 else "Request too large")
         return await self._durable(audited(call, response, lambda _: response))
 
