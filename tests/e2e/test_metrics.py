@@ -52,6 +52,10 @@ def test_requests_outcomes_and_denials_are_counted(account):
     assert _value(after, denied) - _value(before, denied) >= 1
     assert _value(after, iam_ok) - _value(before, iam_ok) >= 1
     assert "strongroom_request_duration_seconds_bucket" in after
+    # The reads' records went through the group commit: batches and the records they held.
+    assert _value(after, "strongroom_audit_group_commits_total") >= 1
+    assert _value(after, "strongroom_audit_grouped_records_total") \
+        >= _value(after, "strongroom_audit_group_commits_total")
     assert "strongroom_sealed 0.0" in after
     assert "metered-secret-value" not in after
     assert "not-there" not in after

@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import random
 import threading
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -26,16 +23,24 @@ from typing import Any, TypeVar
 from strongroom.audit.allowlist import is_data_event, is_read, members
 from strongroom.audit.chain import link
 from strongroom.audit.errors import AuditUnavailable
-from strongroom.audit.records import EVENT_VERSION, entry_of, event_time, user_identity
+from strongroom.audit.records import (
+    EVENT_VERSION,
+    entry_of,
+    event_time,
+    new_event_id,
+    user_identity,
+)
 from strongroom.audit.render import TRUNCATED, Renderer
-from strongroom.audit.writer import GroupWriter, Pending
+from strongroom.audit.writer import GroupWriter, Pending, Ticket
 from strongroom.core.clock import Clock, SystemClock
 from strongroom.core.types import Principal
 from strongroom.storage.base import Store, UniqueViolation
 from strongroom.storage.queries_audit import AuditEntry
 
 __all__ = ["ApiCall", "AuditSettings", "AuditStats", "AuditTrail", "AuditUnavailable",
-           "Pending"]
+           "Pending", "Ticket"]
+
+T = TypeVar("T")
 
 log = logging.getLogger("strongroom.audit")
 
@@ -52,19 +57,17 @@ RESOURCES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "lambda": ("AWS::Lambda::Function", ("FunctionArn",), ("FunctionName",)),
 }
 _AGAIN_AFTER = ("InFailedSqlTransaction",)  # PostgreSQL: "current transaction is aborted"
-# eventIDs need uniqueness, not secrecy: a generator of our own, seeded from the OS, which
-# neither urandom's cost (~20 µs a call here) nor anyone re-seeding `random` can touch.
-_EVENT_IDS = random.Random(os.urandom(32))
 
 
 @dataclass(frozen=True)
 class AuditSettings:
     """`enabled` False turns the trail off (benchmarks only). Batches hold up to
-    `batch_max` records gathered for up to `batch_ms`; a record not durable within
-    `timeout` seconds, or refused by a full queue of `queue_max`, fails its call."""
+    `batch_max` records; the writer waits up to `batch_ms` for the records of requests
+    still being handled; a record not durable within `timeout` seconds, or refused by a
+    full queue of `queue_max`, fails its call."""
 
     enabled: bool = True
-    batch_ms: float = 0.0
+    batch_ms: float = 5.0
     batch_max: int = 256
     timeout: float = 2.0
     queue_max: int = 10_000
@@ -72,9 +75,15 @@ class AuditSettings:
 
 @dataclass(frozen=True)
 class AuditStats:
+    """`records`: every record made durable; `group_commits` and `grouped_records`: the
+    group-commit writer's batches and the records they held (their ratio is the mean batch
+    size)."""
+
     queue_depth: int
     records: int
     unavailable: int
+    group_commits: int = 0
+    grouped_records: int = 0
 
 
 class AuditTrail:
@@ -94,12 +103,15 @@ class AuditTrail:
         self._lock = threading.Lock()
         self._records = 0
         self._unavailable = 0
+        self._group_commits = 0
+        self._grouped_records = 0
         self._writer: GroupWriter | None = None
+        self._local = threading.local()  # .ticket: the request this worker thread handles
         if self.enabled and store is not None:
             self._writer = GroupWriter(
-                store, batch_max=settings.batch_max, batch_seconds=settings.batch_ms / 1000,
+                store, batch_max=settings.batch_max, gather_seconds=settings.batch_ms / 1000,
                 queue_max=settings.queue_max, timeout=settings.timeout,
-                on_written=self._count_written)
+                on_written=self._count_batch)
 
     @classmethod
     def disabled(cls) -> AuditTrail:
@@ -120,13 +132,41 @@ class AuditTrail:
         that the service dropped inside the transaction, before the commit."""
         self._hooks.append(hook)
 
+    def ticket(self) -> Ticket | None:
+        """Taken by the server for each request it queues for a worker, so that the writer
+        may wait for that request's record rather than commit without it; pass it to
+        `handle`. None when the trail is off."""
+        return self._writer.ticket() if self._writer is not None else None
+
+    def handle(self, ticket: Ticket | None, handler: Callable[..., T], *args: Any) -> T:
+        """Run `handler(*args)` on this worker thread as the request `ticket` stands for;
+        the ticket is closed by the time this returns."""
+        if ticket is None:
+            return handler(*args)
+        self._local.ticket = ticket
+        try:
+            return handler(*args)
+        finally:
+            self._local.ticket = None
+            ticket.close()
+
+    def _current_ticket(self) -> Ticket | None:
+        return getattr(self._local, "ticket", None)
+
+    def settled(self) -> None:
+        """The request this thread handles will submit no record (its write committed
+        with it): the writer need not wait for it."""
+        ticket = self._current_ticket()
+        if ticket is not None:
+            ticket.close()
+
     def submit(self, *entries: AuditEntry) -> Pending:
         """Group-commit finished records (durable together); raises AuditUnavailable if
         refused."""
         if self._writer is None:
             raise AuditUnavailable("closed")
         try:
-            return self._writer.submit(*entries)
+            return self._writer.submit(*entries, ticket=self._current_ticket())
         except AuditUnavailable:
             self.note_unavailable()
             raise
@@ -138,7 +178,8 @@ class AuditTrail:
     def stats(self) -> AuditStats:
         depth = self._writer.depth() if self._writer is not None else 0
         with self._lock:
-            return AuditStats(depth, self._records, self._unavailable)
+            return AuditStats(depth, self._records, self._unavailable, self._group_commits,
+                              self._grouped_records)
 
     def close(self) -> None:
         if self._writer is not None:
@@ -158,6 +199,12 @@ class AuditTrail:
     def _count_written(self, count: int) -> None:
         with self._lock:
             self._records += count
+
+    def _count_batch(self, count: int) -> None:
+        with self._lock:
+            self._records += count
+            self._group_commits += 1
+            self._grouped_records += count
 
     def committed(self, account_id: str) -> None:
         self._count_written(1)
@@ -246,6 +293,7 @@ class ApiCall:
                     trail.note_unavailable()
                 raise
             self._durable = True
+            trail.settled()
             trail.committed(self.principal.account_id if self.principal else "")
             return result
         raise RuntimeError("unreachable")  # the loop returns or raises
@@ -280,7 +328,7 @@ class ApiCall:
                 continue
             record = {**base, "eventName": "GetSecretValue",
                       "requestParameters": {"secretId": arn}, "responseElements": None,
-                      "eventID": str(uuid.UUID(int=_EVENT_IDS.getrandbits(128), version=4)),
+                      "eventID": new_event_id(),
                       "resources": [{"ARN": arn, "accountId": _arn_account(arn),
                                      "type": RESOURCES["secretsmanager"][0]}]}
             derived.append(entry_of(
@@ -319,7 +367,7 @@ class ApiCall:
             "requestParameters": request,
             "responseElements": response,
             "requestID": self.request_id,
-            "eventID": str(uuid.UUID(int=_EVENT_IDS.getrandbits(128), version=4)),
+            "eventID": new_event_id(),
             "readOnly": read,
             "eventType": "AwsApiCall",
             "managementEvent": not data,

@@ -2,6 +2,13 @@
 (reads, failed and denied calls): one thread appends queued records in batches, one
 transaction (one fsync) per batch.
 
+A batch is as large as the load allows: the server takes a `Ticket` for every request it
+hands to a worker, and the writer, once it has a record, waits (up to `gather_seconds`)
+while tickets are still open — requests being handled whose record will follow at once —
+instead of committing a batch of one and making the others wait for the next fsync. A
+lone caller's record therefore goes at once; under load, a batch holds the records of
+every request in flight, and the fsync (and its CPU) is paid once for all of them.
+
 Each caller gets a `Pending` and must not answer its client before the pending record is
 durable. The writer never blocks a caller: a full queue, or a batch that has been stuck
 longer than the caller's timeout (the store's write lock held elsewhere, a full disk),
@@ -89,12 +96,31 @@ class Pending:
                 self.state = _ABANDONED
 
 
+class Ticket:
+    """A request being handled, whose record (if any) the writer may wait for. Closed once
+    by whichever comes first: its record submitted, its write committed with its record,
+    or its handler done."""
+
+    __slots__ = ("_open", "_writer")
+
+    def __init__(self, writer: GroupWriter) -> None:
+        self._writer = writer
+        self._open = True
+
+    def close(self) -> None:
+        writer = self._writer
+        with writer._lock:
+            if self._open:
+                self._open = False
+                writer._arrived()
+
+
 class GroupWriter:
-    def __init__(self, store: Store, *, batch_max: int, batch_seconds: float, queue_max: int,
+    def __init__(self, store: Store, *, batch_max: int, gather_seconds: float, queue_max: int,
                  timeout: float, on_written: Callable[[int], None]) -> None:
         self._store = store
         self._batch_max = max(1, batch_max)
-        self._batch_seconds = max(0.0, batch_seconds)
+        self._gather_seconds = max(0.0, gather_seconds)
         self._queue_max = max(1, queue_max)
         self._timeout = timeout
         self._on_written = on_written
@@ -102,6 +128,8 @@ class GroupWriter:
         self._wake = threading.Condition(self._lock)
         self._queue: deque[Pending] = deque()
         self._idle = False  # the writer waits for a first record: the next submit wakes it
+        self._arriving = 0  # open tickets
+        self._gathering = False  # the writer waits for open tickets: the last one wakes it
         self._busy_since: float | None = None
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="strongroom-audit", daemon=True)
@@ -110,8 +138,21 @@ class GroupWriter:
     def depth(self) -> int:
         return len(self._queue)
 
-    def submit(self, *entries: AuditEntry) -> Pending:
-        """Queue a record; raises AuditUnavailable when the writer cannot take it in time."""
+    def ticket(self) -> Ticket:
+        """Open a ticket for a request about to be handled; close it when its record is
+        submitted or known not to come."""
+        with self._lock:
+            self._arriving += 1
+        return Ticket(self)
+
+    def _arrived(self) -> None:  # under self._lock
+        self._arriving -= 1
+        if self._arriving <= 0 and self._gathering:
+            self._wake.notify()
+
+    def submit(self, *entries: AuditEntry, ticket: Ticket | None = None) -> Pending:
+        """Queue a record (and close its request's ticket); raises AuditUnavailable when the
+        writer cannot take it in time."""
         if self._closed or not self._thread.is_alive():
             raise AuditUnavailable("closed")
         now = time.monotonic()
@@ -120,12 +161,22 @@ class GroupWriter:
             raise AuditUnavailable("stalled")
         pending = Pending(entries, now + self._timeout, self._lock)
         with self._lock:
+            if ticket is not None and ticket._open:
+                ticket._open = False
+                self._arriving -= 1
             if len(self._queue) >= self._queue_max:
+                self._wake_if_gathering()
                 raise AuditUnavailable("full")
             self._queue.append(pending)
             if self._idle or len(self._queue) == self._batch_max:
                 self._wake.notify()
+            else:
+                self._wake_if_gathering()
         return pending
+
+    def _wake_if_gathering(self) -> None:  # under self._lock
+        if self._gathering and self._arriving <= 0:
+            self._wake.notify()
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is queued, then stop the thread."""
@@ -147,11 +198,7 @@ class GroupWriter:
                 self._idle = False
                 if not self._queue:
                     return  # closed and drained
-                if len(self._queue) < self._batch_max and not self._closed \
-                        and self._batch_seconds:
-                    # Gather for a moment; only a full batch (or close) wakes us early, so
-                    # the records arriving meanwhile cost no thread switch each.
-                    self._wake.wait(self._batch_seconds)
+                self._gather()
                 take = min(len(self._queue), self._batch_max)
                 batch = [self._queue.popleft() for _ in range(take)]
                 live = []
@@ -160,6 +207,25 @@ class GroupWriter:
                         p.state = _WRITING
                         live.append(p)
             self._write(live)
+
+    def _gather(self) -> None:  # under self._lock
+        """Wait while requests being handled may still add their records to this batch:
+        until no ticket is open, the batch is full, the server closes, or the oldest
+        record has waited gather_seconds. Submits wake us only for the last of these
+        (or a full batch), so the records arriving meanwhile cost no thread switch each."""
+        if not self._gather_seconds:
+            return
+        until = self._queue[0].deadline - self._timeout + self._gather_seconds
+        self._gathering = True
+        try:
+            while self._arriving > 0 and len(self._queue) < self._batch_max \
+                    and not self._closed:
+                left = until - time.monotonic()
+                if left <= 0:
+                    return
+                self._wake.wait(left)
+        finally:
+            self._gathering = False
 
     def _write(self, live: list[Pending]) -> None:
         if not live:

@@ -70,8 +70,9 @@ def _server_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
                    help="seconds a call waits for its audit record to be durable before it "
                    "is refused with 503 (default %(default)s)")
     p.add_argument("--audit-batch-ms", type=float, default=_D.audit_batch_ms,
-                   help="how long the audit writer gathers records into one commit "
-                   "beyond those already waiting (default 0: commit what is queued)")
+                   help="the longest a batch of audit records waits for the records of "
+                   "requests still being handled, to share their commit (default "
+                   "%(default)s; 0: commit what is queued at once)")
     p.add_argument("--audit-batch-max", type=int, default=_D.audit_batch_max,
                    help="most audit records per commit (default %(default)s)")
     p.add_argument("--audit-queue-max", type=int, default=_D.audit_queue_max,

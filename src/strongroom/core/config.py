@@ -63,10 +63,11 @@ class ServerConfig:
     audit_sink_interval: float = 1.0
     # The record of every API call (audit.trail). `audit` False turns it off: for
     # benchmarking only. Records of reads and failed calls are group-committed in batches of
-    # up to audit_batch_max gathered for up to audit_batch_ms; a call whose record is not
-    # durable within audit_timeout seconds, or finds audit_queue_max records queued, gets 503.
+    # up to audit_batch_max; a batch waits up to audit_batch_ms for the records of requests
+    # still being handled; a call whose record is not durable within audit_timeout seconds,
+    # or finds audit_queue_max records queued, gets 503.
     audit: bool = True
-    audit_batch_ms: float = 0.0
+    audit_batch_ms: float = 5.0
     audit_batch_max: int = 256
     audit_timeout: float = 2.0
     audit_queue_max: int = 10_000

@@ -24,11 +24,25 @@ class Generations:
         self._recheck = recheck_seconds
         self._lock = threading.Lock()
         self._seen: dict[str, tuple[int, float]] = {}
+        self._local = threading.local()  # .changed: this thread's open write changed IAM
         iam.on_change(self.forget)
 
     def forget(self, account_id: str) -> None:
+        """An IAM write of this node changed the account. Called by IamService once its
+        own transaction ends; when that was nested in an outer one (an API call's, which
+        also appends its audit record), that has not committed yet, so this thread notes
+        to forget again in `write_committed`."""
         with self._lock:
             self._seen.pop(account_id, None)
+        if self._iam.store.in_write():
+            self._local.changed = True
+
+    def write_committed(self, account_id: str) -> None:
+        """A write transaction of this thread committed: if it changed IAM, the number
+        re-read while it was open must go too. Other writes keep the cache."""
+        if getattr(self._local, "changed", False):
+            self._local.changed = False
+            self.forget(account_id)
 
     def committed(self, account_id: str, generation: int) -> bool:
         """Whether `generation`, read inside a write transaction, is the committed one this

@@ -194,7 +194,7 @@ class StrongroomApp:
             if self.application.holder.sealed:
                 return await self._refused(_sealed_json(), request, client[0], rest.operation,
                                            rest.service.model.signing_name)
-            pool = self._invocations if rest.operation == "Invoke" else self._pool
+            pool = self._invocations if rest.operation == "Invoke" else None
             return await self._measured(rest.service.model.signing_name, rest.operation,
                                         self._on_pool(loop, restjson.handle, request, rest,
                                                       facts, pool=pool))
@@ -262,9 +262,15 @@ class StrongroomApp:
     async def _on_pool(self, loop: asyncio.AbstractEventLoop, handler: Callable[..., HttpResponse],
                        *args: Any, pool: ThreadPoolExecutor | None = None) -> HttpResponse:
         self._in_flight += 1
+        # The request pool's calls are short: the audit writer may wait for their records
+        # (a ticket each) to commit them in one batch. Invocations may take minutes: not.
+        ticket = self._trail.ticket() if pool is None else None
         try:
-            return await loop.run_in_executor(pool or self._pool, handler, *args)
+            return await loop.run_in_executor(pool or self._pool, self._trail.handle, ticket,
+                                              handler, *args)
         finally:
+            if ticket is not None:
+                ticket.close()  # if the worker never ran it
             self._in_flight -= 1
 
     async def _operator(self, scope: Scope, method: str, action: str,

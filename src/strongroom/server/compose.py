@@ -163,7 +163,7 @@ def build(config: ServerConfig, *, clock: Clock | None = None,
         ServiceModel.load("lambda"), lambda_wire.OPERATIONS, lambdas, lambda_wire.ERROR_STATUSES)]
     trail = build_trail(config, store, clock, [s.model for s in json_services]
                         + [s.model for s in query_services] + [s.model for s in rest_services])
-    trail.on_commit(generations.forget)  # IAM writes drop it before their commit, too early
+    trail.on_commit(generations.write_committed)  # IAM writes drop it before their commit
     json11 = Json11Protocol(json_services, authenticator, trail)
     query = QueryProtocol(query_services, authenticator, trail)
     restjson = RestJsonProtocol(rest_services, authenticator, trail)

@@ -110,6 +110,14 @@ class _AuditCollector(Collector):
         yield CounterMetricFamily("strongroom_audit_unavailable",
                                   "Calls refused (HTTP 503) because their audit record could "
                                   "not be made durable in time", value=stats.unavailable)
+        yield CounterMetricFamily("strongroom_audit_group_commits",
+                                  "Commits of the audit group-commit writer (records of reads "
+                                  "and failed calls; a write's record commits with it)",
+                                  value=stats.group_commits)
+        yield CounterMetricFamily("strongroom_audit_grouped_records",
+                                  "Audit records written by the group-commit writer; divided "
+                                  "by its commits, the mean batch size",
+                                  value=stats.grouped_records)
 
 
 def query_action(body: bytes, query: str) -> str:

@@ -1,0 +1,141 @@
+"""The group commit of audit records (reads, failed and denied calls), on a real store.
+
+A record goes at once when nothing else is on its way; the records of requests still
+being handled (open tickets) share its commit; waiting for them is bounded, and a request
+that ends without a record releases the batch.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from strongroom.audit.records import entry_of, event_time
+from strongroom.audit.trail import AuditSettings, AuditTrail
+from strongroom.audit.writer import GroupWriter, Pending
+from strongroom.core.clock import SystemClock
+from strongroom.storage.queries_audit import AuditEntry
+from strongroom.storage.sqlite import SQLiteStore
+
+ACCOUNT = "123456789012"
+LONG = 60.0  # a wait that, if it happened, would fail the test by its timeout
+
+
+def _entry(name: str = "GetSecretValue") -> AuditEntry:
+    now = time.time()
+    record = {"eventVersion": "1.09", "eventTime": event_time(now),
+              "userIdentity": {"type": "Root", "accountId": ACCOUNT},
+              "eventSource": "secretsmanager.amazonaws.com", "eventName": name,
+              "awsRegion": "us-east-1", "requestID": str(uuid.uuid4()),
+              "eventID": str(uuid.uuid4()), "readOnly": True, "eventType": "AwsApiCall",
+              "recipientAccountId": ACCOUNT}
+    return entry_of(record, account_id=ACCOUNT, now=now)
+
+
+class Commits:
+    """What the writer reports: the size of each batch it committed."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    def __call__(self, count: int) -> None:
+        self.sizes.append(count)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SQLiteStore]:
+    store = SQLiteStore(tmp_path / "audit.db")
+    yield store
+    store.close()
+
+
+def _writer(store: SQLiteStore, commits: Commits, *, gather: float) -> GroupWriter:
+    return GroupWriter(store, batch_max=256, gather_seconds=gather, queue_max=100,
+                       timeout=LONG, on_written=commits)
+
+
+def _durable_soon(pending: Pending, seconds: float = 10.0) -> bool:
+    done: list[bool] = []
+    waiter = threading.Thread(target=lambda: done.append(pending.wait()))
+    waiter.start()
+    waiter.join(seconds)
+    return done == [True]
+
+
+def _stored(store: SQLiteStore) -> list[str]:
+    with store.read() as tx:
+        return [row.event_name for row in tx.audit_records(ACCOUNT)]
+
+
+def test_a_lone_record_is_committed_at_once(store):
+    commits = Commits()
+    writer = _writer(store, commits, gather=LONG)
+    try:
+        assert _durable_soon(writer.submit(_entry()))
+        assert commits.sizes == [1]
+    finally:
+        writer.close()
+
+
+def test_records_of_requests_still_being_handled_share_one_commit(store):
+    commits = Commits()
+    writer = _writer(store, commits, gather=LONG)
+    try:
+        first, second = writer.ticket(), writer.ticket()
+        pending = writer.submit(_entry("GetSecretValue"), ticket=first)
+        time.sleep(0.2)
+        assert _stored(store) == []  # the second request's record is on its way
+        other = writer.submit(_entry("DescribeSecret"), ticket=second)
+        assert _durable_soon(pending)
+        assert _durable_soon(other)
+        assert commits.sizes == [2]
+        assert _stored(store) == ["GetSecretValue", "DescribeSecret"]
+    finally:
+        writer.close()
+
+
+def test_a_request_that_ends_without_a_record_releases_the_batch(store):
+    commits = Commits()
+    writer = _writer(store, commits, gather=LONG)
+    try:
+        first, second = writer.ticket(), writer.ticket()
+        pending = writer.submit(_entry(), ticket=first)
+        second.close()  # e.g. a write, whose record committed with it
+        second.close()  # closing twice counts once
+        assert _durable_soon(pending)
+        third = writer.ticket()
+        assert _durable_soon(writer.submit(_entry(), ticket=third))
+        assert commits.sizes == [1, 1]
+    finally:
+        writer.close()
+
+
+def test_waiting_for_records_on_their_way_is_bounded(store):
+    commits = Commits()
+    writer = _writer(store, commits, gather=0.05)
+    try:
+        writer.ticket()  # a request that never finishes
+        assert _durable_soon(writer.submit(_entry()))
+    finally:
+        writer.close()
+
+
+def test_the_trail_closes_a_requests_ticket_whatever_its_handler_does(store):
+    trail = AuditTrail(store, SystemClock(), AuditSettings(batch_ms=LONG * 1000), {})
+    try:
+        def fails() -> None:
+            raise ValueError("the handler failed")
+
+        with pytest.raises(ValueError, match="handler failed"):
+            trail.handle(trail.ticket(), fails)
+        assert trail.handle(trail.ticket(), lambda: "done") == "done"
+        assert _durable_soon(trail.submit(_entry()))  # no ticket left open to wait for
+        stats = trail.stats()
+        assert (stats.group_commits, stats.grouped_records) == (1, 1)
+    finally:
+        trail.close()
