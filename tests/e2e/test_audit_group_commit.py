@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -54,9 +54,20 @@ def store(tmp_path: Path) -> Iterator[SQLiteStore]:
     store.close()
 
 
-def _writer(store: SQLiteStore, commits: Commits, *, gather: float) -> GroupWriter:
-    return GroupWriter(store, batch_max=256, gather_seconds=gather, queue_max=100,
-                       timeout=LONG, on_written=commits)
+@pytest.fixture
+def writer(store: SQLiteStore) -> Iterator[Callable[..., tuple[GroupWriter, Commits]]]:
+    """Start a writer on the store (and the batch sizes it reports); closed at the end."""
+    started: list[GroupWriter] = []
+
+    def start(*, gather: float) -> tuple[GroupWriter, Commits]:
+        commits = Commits()
+        started.append(GroupWriter(store, batch_max=256, gather_seconds=gather,
+                                   queue_max=100, timeout=LONG, on_written=commits))
+        return started[-1], commits
+
+    yield start
+    for each in started:
+        each.close()
 
 
 def _durable_soon(pending: Pending, seconds: float = 10.0) -> bool:
@@ -72,57 +83,41 @@ def _stored(store: SQLiteStore) -> list[str]:
         return [row.event_name for row in tx.audit_records(ACCOUNT)]
 
 
-def test_a_lone_record_is_committed_at_once(store):
-    commits = Commits()
-    writer = _writer(store, commits, gather=LONG)
-    try:
-        assert _durable_soon(writer.submit(_entry()))
-        assert commits.sizes == [1]
-    finally:
-        writer.close()
+def test_a_lone_record_is_committed_at_once(writer):
+    group, commits = writer(gather=LONG)
+    assert _durable_soon(group.submit(_entry()))
+    assert commits.sizes == [1]
 
 
-def test_records_of_requests_still_being_handled_share_one_commit(store):
-    commits = Commits()
-    writer = _writer(store, commits, gather=LONG)
-    try:
-        first, second = writer.ticket(), writer.ticket()
-        pending = writer.submit(_entry("GetSecretValue"), ticket=first)
-        time.sleep(0.2)
-        assert _stored(store) == []  # the second request's record is on its way
-        other = writer.submit(_entry("DescribeSecret"), ticket=second)
-        assert _durable_soon(pending)
-        assert _durable_soon(other)
-        assert commits.sizes == [2]
-        assert _stored(store) == ["GetSecretValue", "DescribeSecret"]
-    finally:
-        writer.close()
+def test_records_of_requests_still_being_handled_share_one_commit(store, writer):
+    group, commits = writer(gather=LONG)
+    first, second = group.ticket(), group.ticket()
+    pending = group.submit(_entry("GetSecretValue"), ticket=first)
+    time.sleep(0.2)
+    assert _stored(store) == []  # the second request's record is on its way
+    other = group.submit(_entry("DescribeSecret"), ticket=second)
+    assert _durable_soon(pending)
+    assert _durable_soon(other)
+    assert commits.sizes == [2]
+    assert _stored(store) == ["GetSecretValue", "DescribeSecret"]
 
 
-def test_a_request_that_ends_without_a_record_releases_the_batch(store):
-    commits = Commits()
-    writer = _writer(store, commits, gather=LONG)
-    try:
-        first, second = writer.ticket(), writer.ticket()
-        pending = writer.submit(_entry(), ticket=first)
-        second.close()  # e.g. a write, whose record committed with it
-        second.close()  # closing twice counts once
-        assert _durable_soon(pending)
-        third = writer.ticket()
-        assert _durable_soon(writer.submit(_entry(), ticket=third))
-        assert commits.sizes == [1, 1]
-    finally:
-        writer.close()
+def test_a_request_that_ends_without_a_record_releases_the_batch(writer):
+    group, commits = writer(gather=LONG)
+    first, second = group.ticket(), group.ticket()
+    pending = group.submit(_entry(), ticket=first)
+    second.close()  # e.g. a write, whose record committed with it
+    second.close()  # closing twice counts once
+    assert _durable_soon(pending)
+    third = group.ticket()
+    assert _durable_soon(group.submit(_entry(), ticket=third))
+    assert commits.sizes == [1, 1]
 
 
-def test_waiting_for_records_on_their_way_is_bounded(store):
-    commits = Commits()
-    writer = _writer(store, commits, gather=0.05)
-    try:
-        writer.ticket()  # a request that never finishes
-        assert _durable_soon(writer.submit(_entry()))
-    finally:
-        writer.close()
+def test_waiting_for_records_on_their_way_is_bounded(writer):
+    group, _ = writer(gather=0.05)
+    group.ticket()  # a request that never finishes
+    assert _durable_soon(group.submit(_entry()))
 
 
 def test_the_trail_closes_a_requests_ticket_whatever_its_handler_does(store):

@@ -108,11 +108,14 @@ class Ticket:
         self._open = True
 
     def close(self) -> None:
-        writer = self._writer
-        with writer._lock:
-            if self._open:
-                self._open = False
-                writer._arrived()
+        with self._writer._lock:
+            self._close_locked()
+            self._writer._wake_if_gathering()
+
+    def _close_locked(self) -> None:  # under its writer's lock
+        if self._open:
+            self._open = False
+            self._writer._arriving -= 1
 
 
 class GroupWriter:
@@ -145,11 +148,6 @@ class GroupWriter:
             self._arriving += 1
         return Ticket(self)
 
-    def _arrived(self) -> None:  # under self._lock
-        self._arriving -= 1
-        if self._arriving <= 0 and self._gathering:
-            self._wake.notify()
-
     def submit(self, *entries: AuditEntry, ticket: Ticket | None = None) -> Pending:
         """Queue a record (and close its request's ticket); raises AuditUnavailable when the
         writer cannot take it in time."""
@@ -161,9 +159,8 @@ class GroupWriter:
             raise AuditUnavailable("stalled")
         pending = Pending(entries, now + self._timeout, self._lock)
         with self._lock:
-            if ticket is not None and ticket._open:
-                ticket._open = False
-                self._arriving -= 1
+            if ticket is not None:
+                ticket._close_locked()
             if len(self._queue) >= self._queue_max:
                 self._wake_if_gathering()
                 raise AuditUnavailable("full")
