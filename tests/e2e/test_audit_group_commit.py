@@ -2,7 +2,9 @@
 
 A record goes at once when nothing else is on its way; the records of requests still
 being handled (open tickets) share its commit; waiting for them is bounded, and a request
-that ends without a record releases the batch.
+that ends without a record releases the batch. Records handed over as a builder are built
+by the writer, in order with the rest of their batch; one that cannot be built fails its
+own call only.
 """
 
 from __future__ import annotations
@@ -85,17 +87,17 @@ def _stored(store: SQLiteStore) -> list[str]:
 
 def test_a_lone_record_is_committed_at_once(writer):
     group, commits = writer(gather=LONG)
-    assert _durable_soon(group.submit(_entry()))
+    assert _durable_soon(group.submit([_entry()]))
     assert commits.sizes == [1]
 
 
 def test_records_of_requests_still_being_handled_share_one_commit(store, writer):
     group, commits = writer(gather=LONG)
     first, second = group.ticket(), group.ticket()
-    pending = group.submit(_entry("GetSecretValue"), ticket=first)
+    pending = group.submit([_entry("GetSecretValue")], ticket=first)
     time.sleep(0.2)
     assert _stored(store) == []  # the second request's record is on its way
-    other = group.submit(_entry("DescribeSecret"), ticket=second)
+    other = group.submit([_entry("DescribeSecret")], ticket=second)
     assert _durable_soon(pending)
     assert _durable_soon(other)
     assert commits.sizes == [2]
@@ -105,19 +107,52 @@ def test_records_of_requests_still_being_handled_share_one_commit(store, writer)
 def test_a_request_that_ends_without_a_record_releases_the_batch(writer):
     group, commits = writer(gather=LONG)
     first, second = group.ticket(), group.ticket()
-    pending = group.submit(_entry(), ticket=first)
+    pending = group.submit([_entry()], ticket=first)
     second.close()  # e.g. a write, whose record committed with it
     second.close()  # closing twice counts once
     assert _durable_soon(pending)
     third = group.ticket()
-    assert _durable_soon(group.submit(_entry(), ticket=third))
+    assert _durable_soon(group.submit([_entry()], ticket=third))
     assert commits.sizes == [1, 1]
 
 
 def test_waiting_for_records_on_their_way_is_bounded(writer):
     group, _ = writer(gather=0.05)
     group.ticket()  # a request that never finishes
-    assert _durable_soon(group.submit(_entry()))
+    assert _durable_soon(group.submit([_entry()]))
+
+
+def test_records_handed_over_as_builders_are_built_by_the_writer_in_order(store, writer):
+    group, commits = writer(gather=LONG)
+    first, second = group.ticket(), group.ticket()
+    built_on: list[str] = []
+
+    def build() -> list[AuditEntry]:
+        built_on.append(threading.current_thread().name)
+        return [_entry("BatchGetSecretValue"), _entry("GetSecretValue")]
+
+    pending = group.submit(build, ticket=first)
+    other = group.submit([_entry("DescribeSecret")], ticket=second)
+    assert _durable_soon(pending)
+    assert _durable_soon(other)
+    assert built_on == ["strongroom-audit"]
+    assert commits.sizes == [2]  # two calls
+    assert _stored(store) == ["BatchGetSecretValue", "GetSecretValue", "DescribeSecret"]
+
+
+def test_a_record_that_cannot_be_built_fails_its_call_alone(store, writer):
+    group, commits = writer(gather=LONG)
+    first, second = group.ticket(), group.ticket()
+
+    def broken() -> list[AuditEntry]:
+        raise ValueError("cannot build")
+
+    failing = group.submit(broken, ticket=first)
+    other = group.submit([_entry("DescribeSecret")], ticket=second)
+    assert _durable_soon(other)
+    assert not failing.wait()
+    assert commits.sizes == [1]
+    assert _stored(store) == ["DescribeSecret"]
 
 
 def test_the_trail_closes_a_requests_ticket_whatever_its_handler_does(store):
@@ -129,7 +164,7 @@ def test_the_trail_closes_a_requests_ticket_whatever_its_handler_does(store):
         with pytest.raises(ValueError, match="handler failed"):
             trail.handle(trail.ticket(), fails)
         assert trail.handle(trail.ticket(), lambda: "done") == "done"
-        assert _durable_soon(trail.submit(_entry()))  # no ticket left open to wait for
+        assert _durable_soon(trail.submit([_entry()]))  # no ticket left open to wait for
         stats = trail.stats()
         assert (stats.group_commits, stats.grouped_records) == (1, 1)
     finally:

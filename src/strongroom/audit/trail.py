@@ -31,7 +31,7 @@ from strongroom.audit.records import (
     user_identity,
 )
 from strongroom.audit.render import TRUNCATED, Renderer
-from strongroom.audit.writer import GroupWriter, Pending, Ticket
+from strongroom.audit.writer import GroupWriter, Pending, Records, Ticket
 from strongroom.core.clock import Clock, SystemClock
 from strongroom.core.types import Principal
 from strongroom.storage.base import Store, UniqueViolation
@@ -160,13 +160,13 @@ class AuditTrail:
         if ticket is not None:
             ticket.close()
 
-    def submit(self, *entries: AuditEntry) -> Pending:
-        """Group-commit finished records (durable together); raises AuditUnavailable if
-        refused."""
+    def submit(self, records: Records) -> Pending:
+        """Group-commit a call's records (durable together), or what builds them on the
+        writer's thread; raises AuditUnavailable if refused."""
         if self._writer is None:
             raise AuditUnavailable("closed")
         try:
-            return self._writer.submit(*entries, ticket=self._current_ticket())
+            return self._writer.submit(records, ticket=self._current_ticket())
         except AuditUnavailable:
             self.note_unavailable()
             raise
@@ -235,6 +235,7 @@ class ApiCall:
         self._error: tuple[str, str] | None = None
         self._durable = False
         self._claimed: tuple[str, str, str] | None = None
+        self._finished_at: float | None = None
 
     # --- what the adapter learns ------------------------------------------------------
 
@@ -301,18 +302,26 @@ class ApiCall:
     def finish(self) -> Pending | None:
         """Hand the record to the group-commit writer unless it is already durable (a
         committed write) or the trail is off. The reply may be sent only once the returned
-        Pending resolves; raises AuditUnavailable if the writer refuses it."""
+        Pending resolves (it fails if the record cannot be built or stored); raises
+        AuditUnavailable if the writer refuses it.
+
+        The writer builds the record, with the rest of its batch: the call is complete by
+        now (the adapter changes nothing after finishing it) and its time is taken here.
+        Nothing outlives the reply: the reply, holding whatever the result held, waits for
+        this record anyway."""
         trail = self._trail
         if not trail.enabled or self._durable:
             return None
+        self._finished_at = trail.clock.now()
+        return trail.submit(self._entries)
+
+    def _entries(self) -> list[AuditEntry]:
         try:
             entry = self._entry()
-            derived = self._per_secret_reads(entry)
+            return [entry, *self._per_secret_reads(entry)]
         except Exception as exc:
             log.exception("the audit record of %s could not be built", self.request_id)
-            trail.note_unavailable()
             raise AuditUnavailable("failed") from exc
-        return trail.submit(entry, *derived)
 
     def _per_secret_reads(self, entry: AuditEntry) -> list[AuditEntry]:
         """AWS records a BatchGetSecretValue also as one GetSecretValue event per secret it
@@ -358,7 +367,7 @@ class ApiCall:
             "eventVersion": EVENT_VERSION,
             "userIdentity": user_identity(principal) if principal is not None
             else self._unknown_identity(),
-            "eventTime": event_time(trail.clock.now()),
+            "eventTime": event_time(self._time()),
             "eventSource": f"{service}.amazonaws.com" if service else "",
             "eventName": operation,
             "awsRegion": self.region or self._scope()[1] or trail.default_region,
@@ -393,12 +402,16 @@ class ApiCall:
 
     def _entry_of(self, record: dict[str, Any], principal: Principal | None) -> AuditEntry:
         return entry_of(
-            record, account_id=record["recipientAccountId"], now=self._trail.clock.now(),
+            record, account_id=record["recipientAccountId"], now=self._time(),
             resources=self._resources(self.service or ""),
             username=(principal.name or None) if principal is not None else None,
             access_key_id=(principal.access_key_id if principal is not None
                            else self._scope()[0] or None),
         )
+
+    def _time(self) -> float:
+        """When the call finished (records built later by the writer), else now."""
+        return self._finished_at if self._finished_at is not None else self._trail.clock.now()
 
     def _unknown_identity(self) -> dict[str, Any]:
         """A caller that did not authenticate: only the access key id it claimed."""
