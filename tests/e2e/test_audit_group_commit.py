@@ -4,11 +4,14 @@ A record goes at once when nothing else is on its way; the records of requests s
 being handled (open tickets) share its commit; waiting for them is bounded, and a request
 that ends without a record releases the batch. Records handed over as a builder are built
 by the writer, in order with the rest of their batch; one that cannot be built fails its
-own call only.
+own call only. A record not durable by its deadline fails its caller then, even while the
+writer is stuck; an event loop waiting for it is told with the rest of its batch.
 """
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import threading
 import time
 import uuid
@@ -17,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from strongroom.audit.errors import AuditUnavailable
 from strongroom.audit.records import entry_of, event_time
 from strongroom.audit.trail import AuditSettings, AuditTrail
 from strongroom.audit.writer import GroupWriter, Pending
@@ -153,6 +157,52 @@ def test_a_record_that_cannot_be_built_fails_its_call_alone(store, writer):
     assert not failing.wait()
     assert commits.sizes == [1]
     assert _stored(store) == ["DescribeSecret"]
+
+
+def test_a_waiting_event_loop_is_told_once_the_record_is_durable(writer):
+    group, _ = writer(gather=0)
+
+    async def told() -> bool:
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[bool] = loop.create_future()
+        pending = group.submit([_entry()])
+        if not pending.notify(loop, answer.set_result):
+            return pending.wait()  # durable already: nothing left to tell
+        return await asyncio.wait_for(answer, 10)
+
+    assert asyncio.run(told()) is True
+    settled = group.submit([_entry()])
+    assert _durable_soon(settled)
+    loop = asyncio.new_event_loop()
+    try:
+        assert not settled.notify(loop, lambda durable: None)
+    finally:
+        loop.close()
+
+
+def test_a_record_not_durable_by_its_deadline_fails_its_caller_while_the_writer_is_stuck(
+        store, tmp_path):
+    group = GroupWriter(store, batch_max=256, gather_seconds=0, queue_max=100, timeout=0.3,
+                        on_written=Commits())
+    blocker = sqlite3.connect(tmp_path / "audit.db", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # the writer cannot commit
+
+    async def told() -> bool:
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[bool] = loop.create_future()
+        assert group.submit([_entry()]).notify(loop, answer.set_result)
+        return await asyncio.wait_for(answer, 10)
+
+    try:
+        started = time.monotonic()
+        assert asyncio.run(told()) is False
+        assert time.monotonic() - started < 2.0
+        with pytest.raises(AuditUnavailable, match="stalled"):
+            group.submit([_entry()])  # known to be stuck: refused at once
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+        group.close()
 
 
 def test_the_trail_closes_a_requests_ticket_whatever_its_handler_does(store):

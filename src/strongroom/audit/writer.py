@@ -13,11 +13,15 @@ Each caller gets a `Pending` and must not answer its client before the pending r
 durable. The writer never blocks a caller: a full queue, or a batch that has been stuck
 longer than the caller's timeout (the store's write lock held elsewhere, a full disk),
 makes `submit` refuse at once, so a slow store fails requests fast instead of freezing
-every worker. Deadlines use the monotonic clock: they are durations, not domain time.
+every worker; and a record still not durable at its deadline fails its caller then (a
+watchdog thread, since the writer may be the one stuck). Deadlines use the monotonic
+clock: they are durations, not domain time.
 
 Cost matters here, since every call passes through: the writer is woken once per batch
 (not once per record), and the callers waiting on an event loop are told in one
-`call_soon_threadsafe` per batch and loop (not one wake-up per record). A caller may hand
+`call_soon_threadsafe` per batch and loop (not one wake-up per record); a request's worker
+thread may leave telling its event loop to the writer (`Pending.notify`), so that the loop
+wakes once per batch rather than once per request as well. A caller may hand
 over a builder instead of finished records: the writer then builds the batch's records
 one after another just before storing them, which costs markedly less CPU than building
 each on its own request's thread between unrelated work (measured: bench/README.md).
@@ -32,6 +36,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TypeAlias
 
 from strongroom.audit.chain import link
@@ -41,17 +46,18 @@ from strongroom.storage.queries_audit import AuditEntry
 
 log = logging.getLogger("strongroom.audit")
 
-_QUEUED, _WRITING, _DURABLE, _FAILED, _ABANDONED = range(5)
+_QUEUED, _WRITING, _DURABLE, _FAILED, _ABANDONED, _EXPIRED = range(6)
 
 # A call's records, or what builds them (on the writer's thread; raising fails the call).
 Records: TypeAlias = Sequence[AuditEntry] | Callable[[], Sequence[AuditEntry]]
 
 
 class Pending:
-    """One record on its way to the store: durable, failed (AuditUnavailable), or given up
-    by its caller. Its state changes only under its writer's lock."""
+    """One record on its way to the store: durable, failed (AuditUnavailable), given up by
+    its caller, or expired (not durable by its deadline: its caller was told it failed, and
+    the record may still be written). Its state changes only under its writer's lock."""
 
-    __slots__ = ("_async", "_event", "_lock", "deadline", "records", "state")
+    __slots__ = ("_event", "_lock", "_notify", "deadline", "records", "state")
 
     def __init__(self, records: Records, deadline: float, lock: threading.Lock) -> None:
         self.records = records
@@ -59,7 +65,7 @@ class Pending:
         self.state = _QUEUED
         self._lock = lock
         self._event: threading.Event | None = None
-        self._async: tuple[asyncio.AbstractEventLoop, asyncio.Future[bool]] | None = None
+        self._notify: tuple[asyncio.AbstractEventLoop, Callable[[bool], None]] | None = None
 
     def remaining(self) -> float:
         return max(0.0, self.deadline - time.monotonic())
@@ -69,7 +75,7 @@ class Pending:
         with self._lock:
             if self.state == _DURABLE:
                 return True
-            if self.state in (_FAILED, _ABANDONED):
+            if self.state in (_FAILED, _ABANDONED, _EXPIRED):
                 return False
             if self._event is None:
                 self._event = threading.Event()
@@ -81,18 +87,24 @@ class Pending:
         self.abandon()
         return False
 
+    def notify(self, loop: asyncio.AbstractEventLoop, callback: Callable[[bool], None]
+               ) -> bool:
+        """Have `callback(durable)` run on `loop` once this settles: True when durable, False
+        when it failed or expired; from any thread. False (and no callback) if it has
+        settled already: the caller then looks itself."""
+        with self._lock:
+            if self.state in (_QUEUED, _WRITING):
+                self._notify = (loop, callback)
+                return True
+        return False
+
     def watch(self, loop: asyncio.AbstractEventLoop) -> asyncio.Future[bool]:
         """A future of `loop` resolving to True once durable, False if it failed; call on
         `loop`'s thread. (The caller enforces the deadline and abandons.)"""
-        with self._lock:
-            state = self.state
-            if state in (_QUEUED, _WRITING):
-                future: asyncio.Future[bool] = loop.create_future()
-                self._async = (loop, future)
-                return future
-        done: asyncio.Future[bool] = loop.create_future()
-        done.set_result(state == _DURABLE)
-        return done
+        future: asyncio.Future[bool] = loop.create_future()
+        if not self.notify(loop, partial(_set_result, future)):
+            future.set_result(self.state == _DURABLE)
+        return future
 
     def abandon(self) -> None:
         """The caller gave up (and answered 503): skip the record if not written yet. One
@@ -140,9 +152,14 @@ class GroupWriter:
         self._arriving = 0  # open tickets
         self._gathering = False  # the writer waits for open tickets: the last one wakes it
         self._busy_since: float | None = None
+        self._writing: list[Pending] = []  # the batch being written
         self._closed = False
+        self._stop_watchdog = threading.Event()
         self._thread = threading.Thread(target=self._run, name="strongroom-audit", daemon=True)
         self._thread.start()
+        self._watchdog = threading.Thread(target=self._expire_late, daemon=True,
+                                          name="strongroom-audit-deadlines")
+        self._watchdog.start()
 
     def depth(self) -> int:
         return len(self._queue)
@@ -189,8 +206,31 @@ class GroupWriter:
             self._closed = True
             self._wake.notify()
         self._thread.join(timeout=timeout)
+        self._stop_watchdog.set()
+        self._watchdog.join(timeout=timeout)
         if self._thread.is_alive():
             log.error("the audit writer did not drain its queue before shutdown")
+
+    def _expire_late(self) -> None:
+        """Fail the callers of records past their deadline (the oldest first: deadlines
+        follow the queue's order), whatever the writer is stuck on. Wakes a few times per
+        timeout, not per record."""
+        tick = max(0.01, min(self._timeout / 4, 0.25))
+        while not self._stop_watchdog.wait(tick):
+            now = time.monotonic()
+            expired: list[Pending] = []
+            with self._lock:
+                for source in (self._writing, self._queue):
+                    for p in source:
+                        if p.deadline > now:
+                            break
+                        if p.state in (_QUEUED, _WRITING):
+                            p.state = _EXPIRED
+                            expired.append(p)
+            if expired:
+                log.error("audit records not durable within %.1fs: %d calls refused",
+                          self._timeout, len(expired))
+                self._tell(expired, durable=False)
 
     def _run(self) -> None:
         while True:
@@ -209,7 +249,12 @@ class GroupWriter:
                     if p.state == _QUEUED:
                         p.state = _WRITING
                         live.append(p)
-            self._write(live)
+                self._writing = live
+            try:
+                self._write(live)
+            finally:
+                with self._lock:
+                    self._writing = []
 
     def _gather(self) -> None:  # under self._lock
         """Wait while requests being handled may still add their records to this batch:
@@ -271,21 +316,40 @@ class GroupWriter:
         return built, entries
 
     def _settle(self, live: list[Pending], *, durable: bool) -> None:
-        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[bool]]] = {}
+        settled = []
         with self._lock:
             for p in live:
+                if p.state == _EXPIRED:  # its caller has been told already
+                    continue
                 p.state = _DURABLE if durable else _FAILED
+                settled.append(p)
+        self._tell(settled, durable=durable)
+
+    def _tell(self, settled: list[Pending], *, durable: bool) -> None:
+        """Wake whoever waits on `settled` (whose state is final): threads at once, event
+        loops with one call each."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[Callable[[bool], None]]] = {}
+        with self._lock:
+            for p in settled:
                 if p._event is not None:
                     p._event.set()
-                if p._async is not None:
-                    loop, future = p._async
-                    by_loop.setdefault(loop, []).append(future)
-        for loop, futures in by_loop.items():
+                if p._notify is not None:
+                    loop, callback = p._notify
+                    p._notify = None
+                    by_loop.setdefault(loop, []).append(callback)
+        for loop, callbacks in by_loop.items():
             with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
-                loop.call_soon_threadsafe(_resolve, futures, durable)
+                loop.call_soon_threadsafe(_call_each, callbacks, durable)
 
 
-def _resolve(futures: list[asyncio.Future[bool]], durable: bool) -> None:
-    for future in futures:
-        if not future.done():  # cancelled: its caller timed out
-            future.set_result(durable)
+def _call_each(callbacks: list[Callable[[bool], None]], durable: bool) -> None:
+    for callback in callbacks:
+        try:
+            callback(durable)
+        except Exception:
+            log.exception("a caller waiting for its audit record could not be told")
+
+
+def _set_result(future: asyncio.Future[bool], durable: bool) -> None:
+    if not future.done():  # cancelled: its caller timed out
+        future.set_result(durable)

@@ -14,6 +14,7 @@ whoever can read the data directory can seal and unseal, nobody else.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import ipaddress
 import json
@@ -23,8 +24,10 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
+from strongroom.audit.trail import Ticket
 from strongroom.auth.sigv4 import HttpRequest
 from strongroom.core.errors import StrongroomError
 from strongroom.keys.seal import RootKeyHolder, SealMode, SealStatus, ShareInvalid, UnsealFailed
@@ -63,6 +66,19 @@ def _expire(durable: asyncio.Future[bool]) -> None:
     """An audit record's deadline passed: its reply becomes the 503 fallback."""
     if not durable.done():
         durable.set_result(False)
+
+
+def _deliver(done: asyncio.Future[tuple[HttpResponse, bool | None]], response: HttpResponse,
+             durable: bool | None) -> None:
+    """On the loop: a worker's response, with whether its record is durable (None: not
+    known here; see `_durable`)."""
+    if not done.done():  # cancelled: the client went away
+        done.set_result((response, durable))
+
+
+def _fail(done: asyncio.Future[Any], exc: BaseException) -> None:
+    if not done.done():
+        done.set_exception(exc)
 
 
 def _json_response(status: int, payload: dict[str, Any], extra: tuple[tuple[str, str], ...] = ()
@@ -244,11 +260,7 @@ class StrongroomApp:
                 await durable
             finally:
                 timer.cancel()
-        if not durable.result():  # failed, or past the deadline
-            pending.abandon()
-            self._trail.note_unavailable()
-            return fallback()
-        return replace(response, pending=None, fallback=None)
+        return self._settled(response, durable.result())  # False: failed, or too late
 
     async def _measured(self, service: str, operation: str,
                         call: Awaitable[HttpResponse]) -> HttpResponse:
@@ -261,17 +273,51 @@ class StrongroomApp:
 
     async def _on_pool(self, loop: asyncio.AbstractEventLoop, handler: Callable[..., HttpResponse],
                        *args: Any, pool: ThreadPoolExecutor | None = None) -> HttpResponse:
+        """Run `handler(*args)` on a worker thread; its response once its audit record is
+        durable (else its 503 fallback). A response that waits for its record is handed
+        back by the audit writer, with the rest of its batch, so the loop is woken once
+        per batch rather than once when the worker ends and again when the record is
+        durable."""
         self._in_flight += 1
         # The request pool's calls are short: the audit writer may wait for their records
         # (a ticket each) to commit them in one batch. Invocations may take minutes: not.
         ticket = self._trail.ticket() if pool is None else None
+        done: asyncio.Future[tuple[HttpResponse, bool | None]] = loop.create_future()
         try:
-            return await loop.run_in_executor(pool or self._pool, self._trail.handle, ticket,
-                                              handler, *args)
+            (pool or self._pool).submit(self._work, loop, done, ticket, handler, args)
+            response, durable = await done
         finally:
             if ticket is not None:
                 ticket.close()  # if the worker never ran it
             self._in_flight -= 1
+        if durable is None:  # nothing to wait for, or settled before the writer could tell
+            return await self._durable(response)
+        return self._settled(response, durable)
+
+    def _work(self, loop: asyncio.AbstractEventLoop,
+              done: asyncio.Future[tuple[HttpResponse, bool | None]], ticket: Ticket | None,
+              handler: Callable[..., HttpResponse], args: tuple[Any, ...]) -> None:
+        """On a worker thread: handle the request, then let the audit writer tell the loop
+        once its record is durable, or tell the loop now if there is nothing to wait for."""
+        try:
+            response = self._trail.handle(ticket, handler, *args)
+        except BaseException as exc:  # the adapters answer every error; this is a bug
+            with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits
+                loop.call_soon_threadsafe(_fail, done, exc)
+            raise
+        pending = response.pending
+        if pending is not None and pending.notify(loop, partial(_deliver, done, response)):
+            return
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_deliver, done, response, None)
+
+    def _settled(self, response: HttpResponse, durable: bool) -> HttpResponse:
+        """`response` to send once its record settled: itself if durable, else its 503."""
+        if durable or response.pending is None or response.fallback is None:
+            return replace(response, pending=None, fallback=None)
+        response.pending.abandon()
+        self._trail.note_unavailable()
+        return response.fallback()
 
     async def _operator(self, scope: Scope, method: str, action: str,
                         headers: tuple[tuple[str, str], ...], body: bytes) -> HttpResponse:
