@@ -16,9 +16,14 @@ from strongroom.storage.queries_audit import GENESIS
 __all__ = ["GENESIS", "canonical", "link"]
 
 
+# What json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False) builds
+# on every call, built once: every call's record passes through here.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical(record: Mapping[str, object]) -> str:
     """The exact text that is stored and hashed: sorted keys, no spaces, UTF-8."""
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(record)
 
 
 def link(prev_digest: str, record_text: str) -> str:

@@ -31,9 +31,19 @@ SECRETS_MANAGER = "secretsmanager.amazonaws.com"
 SECRET_RESOURCE = "AWS::SecretsManager::Secret"  # noqa: S105 - a resource type
 
 
+_last_second: tuple[int, str] = (-1, "")  # the last eventTime formatted, by its second
+
+
 def event_time(epoch: float) -> str:
     """CloudTrail's eventTime: UTC, second precision, with Z."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+    global _last_second
+    second = int(epoch // 1)
+    known = _last_second  # one read: another thread may replace it meanwhile
+    if known[0] == second:
+        return known[1]
+    text = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
+    _last_second = (second, text)
+    return text
 
 
 def new_event_id() -> str:
@@ -45,7 +55,8 @@ def new_event_id() -> str:
         bits = _RANDOM.getrandbits(74)
     value = (time.time_ns() // 1_000_000 & (1 << 48) - 1) << 80 | 0x7 << 76 \
         | (bits >> 62) << 64 | 0b10 << 62 | bits & (1 << 62) - 1
-    return str(uuid.UUID(int=value))
+    hex_ = f"{value:032x}"  # str(uuid.UUID(int=value)), without building the UUID
+    return f"{hex_[:8]}-{hex_[8:12]}-{hex_[12:16]}-{hex_[16:20]}-{hex_[20:]}"
 
 
 def user_identity(principal: Principal) -> dict[str, Any]:
