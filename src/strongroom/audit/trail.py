@@ -5,10 +5,10 @@ they learn (who called, which operation, its parameters, the outcome). A write i
 inside one store transaction together with its record (`ApiCall.run`): every
 transaction the service opens on this thread joins it, so the change and its record
 commit together or not at all. Reads, failed and denied calls are handed to the group
-commit writer (audit.writer) by `ApiCall.finish`, and the server sends their reply only
-once the record is durable. Whatever cannot be recorded in time is refused with
-AuditUnavailable (HTTP 503): the trail fails closed. This module never opens a
-transaction for a read, and knows nothing of HTTP.
+commit writer (audit.writer) by `ApiCall.finish`, which builds their records there, and
+the server sends their reply only once the record is durable. Whatever cannot be recorded
+in time is refused with AuditUnavailable (HTTP 503): the trail fails closed. This module
+never opens a transaction for a read, and knows nothing of HTTP.
 """
 
 from __future__ import annotations
