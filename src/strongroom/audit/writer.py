@@ -174,8 +174,8 @@ class GroupWriter:
     def submit(self, records: Records, *, ticket: Ticket | None = None) -> Pending:
         """Queue a call's records (and close its request's ticket); raises AuditUnavailable
         when the writer cannot take them in time."""
-        if self._closed or not self._thread.is_alive():
-            raise AuditUnavailable("closed")
+        if self._closed or not self._thread.is_alive() or not self._watchdog.is_alive():
+            raise AuditUnavailable("closed")  # (without the watchdog no deadline holds)
         now = time.monotonic()
         busy = self._busy_since
         if busy is not None and now - busy > self._timeout:
