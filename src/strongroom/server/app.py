@@ -265,7 +265,7 @@ class StrongroomApp:
     async def _measured(self, service: str, operation: str,
                         call: Awaitable[HttpResponse]) -> HttpResponse:
         started = time.perf_counter()
-        response = await self._durable(await call)
+        response = await call  # `_on_pool`'s: settled already
         error = next((v for k, v in response.headers if k.lower() == "x-amzn-errortype"), "")
         self._metrics.observe(service, operation, response.status, error,
                               time.perf_counter() - started)
